@@ -1,0 +1,556 @@
+//! The SQLite archive: the only module that talks to the database. One
+//! `Archive` is the one writer; WAL lets readers (sqlite3, Datasette, the
+//! `search` command) read while it writes.
+
+mod search;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use tracing::instrument;
+
+pub use search::Hit;
+
+use crate::error::ArchiveError;
+use crate::extract::Record;
+
+/// Applied in order, once each; the archive's `user_version` counts them.
+const MIGRATIONS: &[(&str, &str)] =
+    &[("0001_init", include_str!("../../migrations/0001_init.sql"))];
+
+/// What the archive did with a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    /// A new article.
+    New,
+    /// The same content as an archived article, found under another address.
+    NewAddress,
+    /// An archived article whose content changed.
+    NewRevision,
+    /// Nothing new.
+    Unchanged,
+}
+
+/// HTTP validators from a 200 answer, for the next conditional request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// The counts of one section run, as stored in `crawl_runs`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunCounts {
+    pub pages: u32,
+    pub links_found: u32,
+    pub new_articles: u32,
+    pub new_revisions: u32,
+    pub duplicates: u32,
+    pub unchanged: u32,
+    pub skipped: u32,
+    pub failures: u32,
+}
+
+impl RunCounts {
+    pub fn count(&mut self, stored: Stored) {
+        match stored {
+            Stored::New => self.new_articles += 1,
+            Stored::NewAddress => self.duplicates += 1,
+            Stored::NewRevision => self.new_revisions += 1,
+            Stored::Unchanged => self.unchanged += 1,
+        }
+    }
+}
+
+/// An archived article due for a re-check.
+#[derive(Debug, Clone)]
+pub struct RevisitTarget {
+    pub url: String,
+    pub section: Option<String>,
+}
+
+pub struct Archive {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Archive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Archive").field("path", &self.path).finish()
+    }
+}
+
+impl Archive {
+    /// Opens (creating if needed) and migrates the archive.
+    pub fn open(path: &Path) -> Result<Archive, ArchiveError> {
+        let open_err = |source| ArchiveError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if !dir.is_dir() {
+                return Err(open_err(rusqlite::Error::InvalidPath(dir.to_path_buf())));
+            }
+        }
+        let conn = Connection::open(path).map_err(open_err)?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(open_err)?;
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+        )
+        .map_err(open_err)?;
+        let mut archive = Archive {
+            conn,
+            path: path.to_path_buf(),
+        };
+        archive.migrate()?;
+        Ok(archive)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version this build knows.
+    pub fn latest_version() -> i64 {
+        MIGRATIONS.len() as i64
+    }
+
+    fn migrate(&mut self) -> Result<(), ArchiveError> {
+        let found: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|source| ArchiveError::Open {
+                path: self.path.clone(),
+                source,
+            })?;
+        let known = Archive::latest_version();
+        if found > known {
+            return Err(ArchiveError::TooNew {
+                path: self.path.clone(),
+                found,
+                known,
+            });
+        }
+        for (i, (name, sql)) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+            let err = |source| ArchiveError::Migration {
+                name,
+                path: self.path.clone(),
+                source,
+            };
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(err)?;
+            tx.execute_batch(sql).map_err(err)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)
+                .map_err(err)?;
+            tx.commit().map_err(err)?;
+            tracing::info!(migration = name, archive = %self.path.display(), "applied migration");
+        }
+        Ok(())
+    }
+
+    /// Whether this address belongs to an archived article.
+    pub fn is_known(&self, url: &str) -> Result<bool, ArchiveError> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM article_urls WHERE url = ?1")
+            .and_then(|mut st| st.exists([url]))
+            .map_err(ArchiveError::sql("looking up an address"))
+    }
+
+    /// Whether a failed link is still waiting for its next attempt.
+    pub fn is_waiting(&self, url: &str, now: &str) -> Result<bool, ArchiveError> {
+        self.conn
+            .prepare_cached("SELECT 1 FROM pending_fetches WHERE url = ?1 AND next_attempt_at > ?2")
+            .and_then(|mut st| st.exists([url, now]))
+            .map_err(ArchiveError::sql("looking up a pending fetch"))
+    }
+
+    /// Failed links of a section whose next attempt is due.
+    pub fn pending_due(&self, section: &str, now: &str) -> Result<Vec<String>, ArchiveError> {
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT url FROM pending_fetches WHERE section = ?1 AND next_attempt_at <= ?2 ORDER BY next_attempt_at",
+            )
+            .map_err(ArchiveError::sql("listing pending fetches"))?;
+        let rows = st
+            .query_map([section, now], |r| r.get(0))
+            .and_then(|rows| rows.collect::<Result<Vec<String>, _>>())
+            .map_err(ArchiveError::sql("listing pending fetches"))?;
+        Ok(rows)
+    }
+
+    /// Notes a link that could not be archived; the wait before the next
+    /// attempt doubles with each failure, from one hour up to a week.
+    #[instrument(skip(self), level = "debug")]
+    pub fn record_failure(
+        &self,
+        url: &str,
+        section: &str,
+        error: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), ArchiveError> {
+        let attempts: i64 = self
+            .conn
+            .query_row(
+                "SELECT attempts FROM pending_fetches WHERE url = ?1",
+                [url],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(ArchiveError::sql("recording a failure"))?
+            .unwrap_or(0)
+            + 1;
+        let wait =
+            chrono::Duration::hours(1 << (attempts - 1).clamp(0, 7)).min(chrono::Duration::days(7));
+        let now_s = crate::extract::text::format_utc(&now);
+        let next = crate::extract::text::format_utc(&(now + wait));
+        self.conn
+            .execute(
+                "INSERT INTO pending_fetches (url, section, attempts, last_error, first_failed_at, last_attempt_at, next_attempt_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)
+                 ON CONFLICT (url) DO UPDATE SET attempts = excluded.attempts, last_error = excluded.last_error,
+                     last_attempt_at = excluded.last_attempt_at, next_attempt_at = excluded.next_attempt_at",
+                params![url, section, attempts, error, now_s, next],
+            )
+            .map_err(ArchiveError::sql("recording a failure"))?;
+        Ok(())
+    }
+
+    /// Stores a record found under `addresses` (its canonical URL first).
+    /// One transaction: a crash leaves either all of it or none.
+    #[instrument(skip(self, record), fields(url = %record.url), level = "debug")]
+    pub fn store(
+        &mut self,
+        record: &Record,
+        addresses: &[&str],
+        fetched_at: &str,
+    ) -> Result<Stored, ArchiveError> {
+        let e = ArchiveError::sql("storing an article");
+        let hash = record.content_hash();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(e)?;
+        let mut all: Vec<&str> = vec![record.url.as_str()];
+        all.extend(addresses.iter().copied().filter(|a| *a != record.url));
+
+        let by_url: Option<i64> = {
+            let mut st = tx
+                .prepare_cached("SELECT article_id FROM article_urls WHERE url = ?1")
+                .map_err(ArchiveError::sql("storing an article"))?;
+            let mut found = None;
+            for a in &all {
+                if let Some(id) = st
+                    .query_row([a], |r| r.get(0))
+                    .optional()
+                    .map_err(ArchiveError::sql("storing an article"))?
+                {
+                    found = Some(id);
+                    break;
+                }
+            }
+            found
+        };
+
+        let (id, stored) = if let Some(id) = by_url {
+            let (old_hash, old_title, old_subtitle): (String, String, Option<String>) = tx
+                .query_row(
+                    "SELECT content_hash, title, subtitle FROM articles WHERE id = ?1",
+                    [id],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .map_err(ArchiveError::sql("storing an article"))?;
+            let stored =
+                if old_hash == hash && old_title == record.title && old_subtitle == record.subtitle
+                {
+                    tx.execute(
+                        "UPDATE articles SET last_checked_at = ?2 WHERE id = ?1",
+                        params![id, fetched_at],
+                    )
+                    .map_err(ArchiveError::sql("storing an article"))?;
+                    Stored::Unchanged
+                } else {
+                    let revision: i64 = tx
+                        .query_row(
+                            "SELECT revision + 1 FROM articles WHERE id = ?1",
+                            [id],
+                            |r| r.get(0),
+                        )
+                        .map_err(ArchiveError::sql("storing a revision"))?;
+                    write_article(&tx, Some(id), record, &hash, revision, fetched_at)?;
+                    Stored::NewRevision
+                };
+            (id, stored)
+        } else if let Some(id) = tx
+            .query_row(
+                "SELECT id FROM articles WHERE content_hash = ?1 ORDER BY id LIMIT 1",
+                [&hash],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()
+            .map_err(ArchiveError::sql("storing an article"))?
+        {
+            // The same story under another address: prefer today's /article/N
+            // form as the canonical address over a legacy view.php one.
+            tx.execute(
+                "UPDATE articles SET url = ?2, last_checked_at = ?3
+                 WHERE id = ?1 AND url LIKE '%/view.php?%' AND ?2 LIKE '%/article/%'",
+                params![id, record.url, fetched_at],
+            )
+            .map_err(ArchiveError::sql("storing an address"))?;
+            (id, Stored::NewAddress)
+        } else {
+            let id = write_article(&tx, None, record, &hash, 1, fetched_at)?;
+            (id, Stored::New)
+        };
+
+        {
+            let mut st = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO article_urls (url, article_id, first_seen_at) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(ArchiveError::sql("storing an address"))?;
+            let mut del = tx
+                .prepare_cached("DELETE FROM pending_fetches WHERE url = ?1")
+                .map_err(ArchiveError::sql("storing an address"))?;
+            for a in &all {
+                st.execute(params![a, id, fetched_at])
+                    .map_err(ArchiveError::sql("storing an address"))?;
+                del.execute([a])
+                    .map_err(ArchiveError::sql("storing an address"))?;
+            }
+        }
+        tx.commit()
+            .map_err(ArchiveError::sql("committing an article"))?;
+        Ok(stored)
+    }
+
+    /// Marks an article as checked now (a 304 answer on revisit).
+    pub fn touch(&self, url: &str, now: &str) -> Result<(), ArchiveError> {
+        self.conn
+            .execute(
+                "UPDATE articles SET last_checked_at = ?2
+                 WHERE id = (SELECT article_id FROM article_urls WHERE url = ?1)",
+                params![url, now],
+            )
+            .map_err(ArchiveError::sql("marking an article checked"))?;
+        Ok(())
+    }
+
+    /// Articles published since `young_since` and not checked since `checked_before`.
+    pub fn revisit_due(
+        &self,
+        young_since: &str,
+        checked_before: &str,
+    ) -> Result<Vec<RevisitTarget>, ArchiveError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT url, section FROM articles
+                 WHERE coalesce(published_at, first_seen_at) >= ?1 AND last_checked_at < ?2
+                 ORDER BY published_at DESC",
+            )
+            .map_err(ArchiveError::sql("listing articles to revisit"))?;
+        let rows = st
+            .query_map([young_since, checked_before], |r| {
+                Ok(RevisitTarget {
+                    url: r.get(0)?,
+                    section: r.get(1)?,
+                })
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(ArchiveError::sql("listing articles to revisit"))?;
+        Ok(rows)
+    }
+
+    pub fn validators(&self, url: &str) -> Result<Validators, ArchiveError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT etag, last_modified FROM http_cache WHERE url = ?1")
+            .and_then(|mut st| {
+                st.query_row([url], |r| {
+                    Ok(Validators {
+                        etag: r.get(0)?,
+                        last_modified: r.get(1)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(ArchiveError::sql("reading HTTP validators"))?
+            .unwrap_or_default())
+    }
+
+    /// Saves the validators of a 200 answer (only a 200 may change them).
+    pub fn save_validators(
+        &self,
+        url: &str,
+        v: &Validators,
+        now: &str,
+    ) -> Result<(), ArchiveError> {
+        if v.etag.is_none() && v.last_modified.is_none() {
+            return Ok(());
+        }
+        self.conn
+            .prepare_cached(
+                "INSERT INTO http_cache (url, etag, last_modified, fetched_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (url) DO UPDATE SET etag = excluded.etag,
+                     last_modified = excluded.last_modified, fetched_at = excluded.fetched_at",
+            )
+            .and_then(|mut st| st.execute(params![url, v.etag, v.last_modified, now]))
+            .map_err(ArchiveError::sql("saving HTTP validators"))?;
+        Ok(())
+    }
+
+    /// Runs left 'running' by a process that was killed.
+    pub fn mark_interrupted_runs(&self, now: &str) -> Result<(), ArchiveError> {
+        self.conn
+            .execute(
+                "UPDATE crawl_runs SET status = 'interrupted', finished_at = ?1 WHERE status = 'running'",
+                [now],
+            )
+            .map_err(ArchiveError::sql("closing interrupted runs"))?;
+        Ok(())
+    }
+
+    pub fn begin_run(&self, section: &str, now: &str) -> Result<i64, ArchiveError> {
+        self.conn
+            .execute(
+                "INSERT INTO crawl_runs (section, started_at, status) VALUES (?1, ?2, 'running')",
+                params![section, now],
+            )
+            .map_err(ArchiveError::sql("starting a run"))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    pub fn finish_run(
+        &self,
+        id: i64,
+        counts: &RunCounts,
+        error: Option<&str>,
+        now: &str,
+    ) -> Result<(), ArchiveError> {
+        let c = counts;
+        self.conn
+            .execute(
+                "UPDATE crawl_runs SET finished_at = ?2, status = ?3, pages = ?4, links_found = ?5,
+                     new_articles = ?6, new_revisions = ?7, duplicates = ?8, unchanged = ?9,
+                     skipped = ?10, failures = ?11, error = ?12
+                 WHERE id = ?1",
+                params![
+                    id,
+                    now,
+                    if error.is_some() { "failed" } else { "ok" },
+                    c.pages,
+                    c.links_found,
+                    c.new_articles,
+                    c.new_revisions,
+                    c.duplicates,
+                    c.unchanged,
+                    c.skipped,
+                    c.failures,
+                    error
+                ],
+            )
+            .map_err(ArchiveError::sql("finishing a run"))?;
+        Ok(())
+    }
+
+    /// Read access for queries outside this module's API (tests, tools).
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+/// Inserts (id `None`) or updates the article row and adds its revision.
+fn write_article(
+    tx: &rusqlite::Transaction<'_>,
+    id: Option<i64>,
+    r: &Record,
+    hash: &str,
+    revision: i64,
+    fetched_at: &str,
+) -> Result<i64, ArchiveError> {
+    let authors = to_json(&r.authors);
+    let captions = to_json(&r.captions);
+    let images = to_json(&r.images);
+    let sources = to_json(&r.sources);
+    let e = ArchiveError::sql("writing an article");
+    let id = match id {
+        None => {
+            tx.execute(
+                "INSERT INTO articles (url, title, subtitle, authors, section, subsection, published_at,
+                     updated_at, body, captions, images, content_hash, revision, sources,
+                     first_seen_at, last_checked_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)",
+                params![
+                    r.url, r.title, r.subtitle, authors, r.section, r.subsection, r.published_at,
+                    r.updated_at, r.body, captions, images, hash, revision, sources, fetched_at
+                ],
+            )
+            .map_err(e)?;
+            tx.last_insert_rowid()
+        }
+        Some(id) => {
+            tx.execute(
+                "UPDATE articles SET title = ?2, subtitle = ?3, authors = ?4, section = ?5,
+                     subsection = ?6, published_at = ?7, updated_at = ?8, body = ?9, captions = ?10,
+                     images = ?11, content_hash = ?12, revision = ?13, sources = ?14,
+                     last_checked_at = ?15
+                 WHERE id = ?1",
+                params![
+                    id,
+                    r.title,
+                    r.subtitle,
+                    authors,
+                    r.section,
+                    r.subsection,
+                    r.published_at,
+                    r.updated_at,
+                    r.body,
+                    captions,
+                    images,
+                    hash,
+                    revision,
+                    sources,
+                    fetched_at
+                ],
+            )
+            .map_err(e)?;
+            id
+        }
+    };
+    tx.execute(
+        "INSERT INTO article_revisions (article_id, revision, fetched_at, content_hash, title,
+             subtitle, authors, section, subsection, published_at, updated_at, body, captions,
+             images, sources)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+        params![
+            id,
+            revision,
+            fetched_at,
+            hash,
+            r.title,
+            r.subtitle,
+            authors,
+            r.section,
+            r.subsection,
+            r.published_at,
+            r.updated_at,
+            r.body,
+            captions,
+            images,
+            sources
+        ],
+    )
+    .map_err(ArchiveError::sql("writing a revision"))?;
+    Ok(id)
+}
+
+/// JSON text of a list or map of strings, which cannot fail to serialise.
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}

@@ -1,0 +1,475 @@
+//! The TOML config: parsed and validated in one pass, so that every error,
+//! a bad cron expression or selector included, names its line and key.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+use url::Url;
+
+use crate::error::ConfigError;
+use crate::site::profile::SelectorOverrides;
+
+/// Where the binary looks for its config when `--config` is not given.
+pub const ENV_VAR: &str = "HERALD_ARCHIVER_CONFIG";
+pub const DEFAULT_PATHS: [&str; 2] = ["config/herald.toml", "/etc/herald-archiver/config.toml"];
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub site: SiteConfig,
+    pub archive: ArchiveConfig,
+    #[serde(default)]
+    pub http: HttpConfig,
+    #[serde(default)]
+    pub scheduler: SchedulerConfig,
+    #[serde(default)]
+    pub revisit: RevisitConfig,
+    #[serde(default)]
+    pub extract: ExtractConfig,
+    #[serde(rename = "section", default)]
+    pub sections: Vec<SectionConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteConfig {
+    /// Where requests go: the live site, a mirror or a test server. Records
+    /// always carry the public www.koreaherald.com address whatever this is.
+    pub base_url: BaseUrl,
+    /// How page N of a section list is addressed; `{path}` and `{page}` are replaced.
+    #[serde(default = "default_pagination")]
+    pub pagination: Pagination,
+    /// A run goes past a section's `pages` while every link on a page is new, up to this.
+    #[serde(default = "default_max_pages")]
+    pub max_pages: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveConfig {
+    /// Relative paths resolve against the working directory.
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    pub user_agent: String,
+    pub timeout: Dur,
+    pub connect_timeout: Dur,
+    /// Article requests in flight at once.
+    pub concurrency: Concurrency,
+    /// Pause between two requests to the site.
+    pub min_delay: Dur,
+    /// Larger bodies are abandoned while streaming.
+    pub max_body_bytes: usize,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            user_agent: concat!(
+                "herald-archiver/",
+                env!("CARGO_PKG_VERSION"),
+                " (+https://github.com/herald-archiver/herald-archiver)"
+            )
+            .to_string(),
+            timeout: Dur(Duration::from_secs(30)),
+            connect_timeout: Dur(Duration::from_secs(10)),
+            concurrency: Concurrency(2),
+            min_delay: Dur(Duration::from_secs(1)),
+            max_body_bytes: 5 * 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SchedulerConfig {
+    /// Zone the cron expressions are read in.
+    pub timezone: TimeZone,
+}
+
+impl Default for SchedulerConfig {
+    fn default() -> Self {
+        SchedulerConfig {
+            timezone: TimeZone(chrono_tz::Asia::Seoul),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RevisitConfig {
+    /// Articles published this recently are re-checked for edits.
+    pub window: Dur,
+    /// An article is re-checked at most this often.
+    pub interval: Dur,
+}
+
+impl Default for RevisitConfig {
+    fn default() -> Self {
+        RevisitConfig {
+            window: Dur(Duration::from_secs(48 * 3600)),
+            interval: Dur(Duration::from_secs(6 * 3600)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExtractConfig {
+    /// Replaces the built-in selectors of the named fields.
+    #[serde(default)]
+    pub selectors: SelectorOverrides,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SectionConfig {
+    pub name: String,
+    pub path: SectionPath,
+    pub schedule: Schedule,
+    #[serde(default = "default_pages")]
+    pub pages: u32,
+}
+
+fn default_pagination() -> Pagination {
+    Pagination("{path}?page={page}".into())
+}
+fn default_max_pages() -> u32 {
+    5
+}
+fn default_pages() -> u32 {
+    1
+}
+
+impl Config {
+    /// The config file to use: the explicit one, else `$HERALD_ARCHIVER_CONFIG`,
+    /// else the first default path that exists.
+    pub fn locate(explicit: Option<&Path>) -> Result<PathBuf, ConfigError> {
+        if let Some(p) = explicit {
+            return Ok(p.to_path_buf());
+        }
+        if let Some(p) = std::env::var_os(ENV_VAR).filter(|p| !p.is_empty()) {
+            return Ok(PathBuf::from(p));
+        }
+        DEFAULT_PATHS
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_file())
+            .ok_or_else(|| ConfigError::NotFound {
+                tried: format!("${ENV_VAR}, {}", DEFAULT_PATHS.join(", ")),
+            })
+    }
+
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(&text).map_err(|message| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message,
+        })
+    }
+
+    /// Parses and validates; the error is a message that names line and key.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let mut names = std::collections::HashSet::new();
+        for s in &self.sections {
+            if !names.insert(s.name.as_str()) {
+                return Err(format!(
+                    "section name {:?} is used twice: each [[section]] needs its own name",
+                    s.name
+                ));
+            }
+            if s.pages == 0 {
+                return Err(format!("section {:?}: pages must be at least 1", s.name));
+            }
+        }
+        if self.site.max_pages == 0 {
+            return Err("site.max_pages must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    pub fn section(&self, name: &str) -> Option<&SectionConfig> {
+        self.sections.iter().find(|s| s.name == name)
+    }
+}
+
+/// A `Duration` written as humantime text: "48h", "90s", "1h 30m".
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Dur(pub Duration);
+
+impl fmt::Debug for Dur {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", humantime::format_duration(self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        humantime::parse_duration(&s).map(Dur).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "invalid duration {s:?}: {e} (write e.g. \"90s\", \"15m\", \"48h\")"
+            ))
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Concurrency(pub usize);
+
+impl<'de> Deserialize<'de> for Concurrency {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = usize::deserialize(d)?;
+        if (1..=64).contains(&n) {
+            Ok(Concurrency(n))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "concurrency must be between 1 and 64, not {n}"
+            )))
+        }
+    }
+}
+
+/// The http(s) root every request goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl(pub Url);
+
+impl<'de> Deserialize<'de> for BaseUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let url = Url::parse(&s)
+            .map_err(|e| serde::de::Error::custom(format!("invalid base_url {s:?}: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(serde::de::Error::custom(format!(
+                "base_url {s:?} must be an http or https address with a host"
+            )));
+        }
+        Ok(BaseUrl(url))
+    }
+}
+
+/// A section's path on the site, e.g. `/National/Politics`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionPath(pub String);
+
+impl<'de> Deserialize<'de> for SectionPath {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if !s.starts_with('/') || s.contains("://") || s.chars().any(char::is_whitespace) {
+            return Err(serde::de::Error::custom(format!(
+                "section path {s:?} must start with '/' and be a path on the site, e.g. \"/National\""
+            )));
+        }
+        Ok(SectionPath(s))
+    }
+}
+
+/// The address pattern of list page N.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pagination(pub String);
+
+impl Pagination {
+    /// Page 1 is the section path itself.
+    pub fn page_path(&self, path: &str, page: u32) -> String {
+        if page <= 1 {
+            path.to_string()
+        } else {
+            self.0
+                .replace("{path}", path)
+                .replace("{page}", &page.to_string())
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Pagination {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if !s.contains("{path}") || !s.contains("{page}") {
+            return Err(serde::de::Error::custom(format!(
+                "pagination {s:?} must contain {{path}} and {{page}}, e.g. \"{{path}}?page={{page}}\""
+            )));
+        }
+        Ok(Pagination(s))
+    }
+}
+
+/// An IANA time zone name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeZone(pub chrono_tz::Tz);
+
+impl<'de> Deserialize<'de> for TimeZone {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse::<chrono_tz::Tz>().map(TimeZone).map_err(|_| {
+            serde::de::Error::custom(format!(
+                "unknown time zone {s:?}: use an IANA name such as \"Asia/Seoul\""
+            ))
+        })
+    }
+}
+
+/// A cron expression as crontab writes it (5 fields), or with seconds (6).
+#[derive(Clone)]
+pub struct Schedule {
+    expr: String,
+    cron: croner::Cron,
+}
+
+impl fmt::Debug for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Schedule({:?})", self.expr)
+    }
+}
+
+impl Schedule {
+    pub fn parse(expr: &str) -> Result<Schedule, String> {
+        let fields = expr.split_whitespace().count();
+        if fields != 5 && fields != 6 && !expr.trim_start().starts_with('@') {
+            return Err(format!(
+                "schedule {expr:?} has {fields} fields: write 5 as in crontab (\"*/15 * * * *\") or 6 with seconds first"
+            ));
+        }
+        let cron = croner::parser::CronParser::builder()
+            .seconds(croner::parser::Seconds::Optional)
+            .build()
+            .parse(expr)
+            .map_err(|e| format!("invalid schedule {expr:?}: {e}"))?;
+        Ok(Schedule {
+            expr: expr.trim().to_string(),
+            cron,
+        })
+    }
+
+    /// As written in the config.
+    pub fn as_str(&self) -> &str {
+        &self.expr
+    }
+
+    /// The six-field form tokio-cron-scheduler requires.
+    pub fn with_seconds(&self) -> String {
+        if self.expr.split_whitespace().count() == 5 {
+            format!("0 {}", self.expr)
+        } else {
+            self.expr.clone()
+        }
+    }
+
+    /// The next `n` run times after `after`, in the schedule's zone.
+    pub fn upcoming<Tz: chrono::TimeZone + Copy>(
+        &self,
+        after: chrono::DateTime<Tz>,
+        n: usize,
+    ) -> Vec<chrono::DateTime<Tz>> {
+        self.cron.iter_after(after).take(n).collect()
+    }
+}
+
+impl<'de> Deserialize<'de> for Schedule {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Schedule::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[site]
+base_url = "https://www.koreaherald.com"
+
+[archive]
+path = "archive.db"
+
+[[section]]
+name = "National"
+path = "/National"
+schedule = "*/15 * * * *"
+"#;
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = Config::parse(MINIMAL).expect("valid");
+        assert_eq!(c.sections.len(), 1);
+        assert_eq!(c.sections[0].pages, 1);
+        assert_eq!(c.site.max_pages, 5);
+        assert_eq!(c.revisit.window.0, Duration::from_secs(48 * 3600));
+        assert_eq!(c.sections[0].schedule.with_seconds(), "0 */15 * * * *");
+        assert_eq!(c.scheduler.timezone.0, chrono_tz::Asia::Seoul);
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let text = MINIMAL.replace("pages", "pagez").replace(
+            "schedule = \"*/15 * * * *\"",
+            "schedule = \"*/15 * * * *\"\nevery = 3",
+        );
+        let err = Config::parse(&text).unwrap_err();
+        assert!(err.contains("every"), "{err}");
+        assert!(err.contains("line 13"), "{err}");
+    }
+
+    #[test]
+    fn bad_cron_names_line() {
+        let text = MINIMAL.replace("*/15 * * * *", "*/15 * * *");
+        let err = Config::parse(&text).unwrap_err();
+        assert!(err.contains("4 fields") && err.contains("line 12"), "{err}");
+        let text = MINIMAL.replace("*/15 * * * *", "61 * * * *");
+        let err = Config::parse(&text).unwrap_err();
+        assert!(err.contains("invalid schedule"), "{err}");
+    }
+
+    #[test]
+    fn six_field_schedules_are_kept() {
+        let s = Schedule::parse("30 */5 * * * *").expect("valid");
+        assert_eq!(s.with_seconds(), "30 */5 * * * *");
+    }
+
+    #[test]
+    fn next_runs_follow_the_cron_expression() {
+        let s = Schedule::parse("*/15 * * * *").expect("valid");
+        let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-28T10:07:00+09:00").expect("time");
+        let runs: Vec<String> = s.upcoming(t0, 3).iter().map(|t| t.to_rfc3339()).collect();
+        assert_eq!(
+            runs,
+            [
+                "2026-11-28T10:15:00+09:00",
+                "2026-11-28T10:30:00+09:00",
+                "2026-11-28T10:45:00+09:00"
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_a_hint() {
+        for (from, to, needle) in [
+            ("\"archive.db\"", "\"archive.db\"\nx = 1", "unknown field"),
+            ("https://www.koreaherald.com", "ftp://x", "http or https"),
+            ("\"/National\"", "\"National\"", "must start with '/'"),
+        ] {
+            let err = Config::parse(&MINIMAL.replace(from, to)).unwrap_err();
+            assert!(err.contains(needle), "{from} -> {to}: {err}");
+        }
+        let dup = format!("{MINIMAL}\n[[section]]\nname = \"National\"\npath = \"/X\"\nschedule = \"0 * * * *\"\n");
+        assert!(Config::parse(&dup).unwrap_err().contains("used twice"));
+        let dur = format!("{MINIMAL}\n[revisit]\nwindow = \"two days\"\n");
+        assert!(Config::parse(&dur)
+            .unwrap_err()
+            .contains("invalid duration"));
+    }
+}

@@ -1,0 +1,396 @@
+//! One crawl: for each section, a straight line of steps. Fetch the list
+//! pages, keep the links we have not archived, fetch and extract each
+//! article, store it, count what happened. An error is recorded on the run or
+//! the link, and the loop goes on.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use chrono::Utc;
+use futures_util::StreamExt;
+use url::Url;
+
+use crate::archive::{Archive, RunCounts, Stored, Validators};
+use crate::config::{Config, SectionConfig};
+use crate::error::{ArchiveError, Error, ExtractError};
+use crate::extract::{self, text::format_utc};
+use crate::fetch::{Fetcher, Page, Robots};
+use crate::site::profile::Profile;
+use crate::site::urls::{Link, SiteUrls};
+
+/// The name the revisit pass is recorded under in `crawl_runs`.
+pub const REVISIT: &str = "(revisit)";
+
+#[derive(Debug, Clone, Default)]
+pub struct CrawlOptions {
+    /// Read this many list pages per section instead of the configured `pages`.
+    pub pages: Option<u32>,
+    /// Re-check every young article now, whatever `[revisit] interval` says.
+    pub revisit_all: bool,
+    /// Only these sections (all when empty).
+    pub sections: Vec<String>,
+}
+
+/// What one section run did.
+#[derive(Debug, Clone)]
+pub struct SectionReport {
+    pub section: String,
+    pub counts: RunCounts,
+    /// Why the run failed, if it did (articles that failed do not fail the run).
+    pub error: Option<String>,
+}
+
+impl std::fmt::Display for SectionReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let c = &self.counts;
+        write!(
+            f,
+            "{}: {} pages, {} links, {} new, {} revisions, {} duplicates, {} unchanged, {} skipped, {} failed",
+            self.section,
+            c.pages,
+            c.links_found,
+            c.new_articles,
+            c.new_revisions,
+            c.duplicates,
+            c.unchanged,
+            c.skipped,
+            c.failures
+        )?;
+        if let Some(e) = &self.error {
+            write!(f, " (run failed: {e})")?;
+        }
+        Ok(())
+    }
+}
+
+/// How one link ended.
+enum Outcome {
+    Stored(Stored),
+    NotModified,
+    Failed,
+}
+
+pub struct Crawler {
+    config: Arc<Config>,
+    site: SiteUrls,
+    profile: Arc<Profile>,
+    fetcher: Fetcher,
+    archive: Arc<Mutex<Archive>>,
+}
+
+impl Crawler {
+    pub fn new(config: Config) -> Result<Crawler, Error> {
+        let archive = Archive::open(&config.archive.path)?;
+        archive.mark_interrupted_runs(&now())?;
+        let site = SiteUrls::new(config.site.base_url.0.clone());
+        let fetcher = Fetcher::new(&config.http, site.base())?;
+        let profile = Profile::herald().with_overrides(&config.extract.selectors);
+        Ok(Crawler {
+            config: Arc::new(config),
+            site,
+            profile: Arc::new(profile),
+            fetcher,
+            archive: Arc::new(Mutex::new(archive)),
+        })
+    }
+
+    /// Crawls the chosen sections once, then re-checks young articles.
+    pub async fn crawl(&self, opts: &CrawlOptions) -> Result<Vec<SectionReport>, Error> {
+        let sections: Vec<&SectionConfig> = self
+            .config
+            .sections
+            .iter()
+            .filter(|s| opts.sections.is_empty() || opts.sections.contains(&s.name))
+            .collect();
+        let robots = self.fetcher.robots(self.site.base()).await;
+        let mut seen = HashSet::new();
+        let mut reports = Vec::new();
+        for section in sections {
+            let report = match &robots {
+                Ok(robots) => self.crawl_section(section, opts, robots, &mut seen).await?,
+                Err(e) => self.failed_run(
+                    &section.name,
+                    &format!("robots.txt unavailable, nothing fetched: {e}"),
+                )?,
+            };
+            reports.push(report);
+        }
+        if let Ok(robots) = &robots {
+            reports.push(self.revisit(opts.revisit_all, robots, &mut seen).await?);
+        }
+        Ok(reports)
+    }
+
+    fn failed_run(&self, section: &str, error: &str) -> Result<SectionReport, Error> {
+        tracing::error!(section, error, "section run failed");
+        let archive = self.lock();
+        let id = archive.begin_run(section, &now())?;
+        let counts = RunCounts::default();
+        archive.finish_run(id, &counts, Some(error), &now())?;
+        Ok(SectionReport {
+            section: section.to_string(),
+            counts,
+            error: Some(error.to_string()),
+        })
+    }
+
+    async fn crawl_section(
+        &self,
+        section: &SectionConfig,
+        opts: &CrawlOptions,
+        robots: &Robots,
+        seen: &mut HashSet<Url>,
+    ) -> Result<SectionReport, Error> {
+        let run = self.lock().begin_run(&section.name, &now())?;
+        let mut counts = RunCounts::default();
+        let (links, error) = self
+            .read_listing(section, opts, robots, &mut counts)
+            .await?;
+        counts.links_found = links.len() as u32;
+
+        let mut todo = Vec::new();
+        let due = self.lock().pending_due(&section.name, &now())?;
+        let retries = due
+            .iter()
+            .filter_map(|u| Url::parse(u).ok())
+            .map(|u| self.site.link(u));
+        for link in links.into_iter().chain(retries) {
+            if seen.contains(&link.canonical) || !self.is_wanted(&link, robots)? {
+                counts.skipped += 1;
+                continue;
+            }
+            seen.insert(link.canonical.clone());
+            todo.push(link);
+        }
+
+        let outcomes: Vec<Result<Outcome, Error>> = futures_util::stream::iter(todo)
+            .map(|link| self.archive_link(link, &section.name, None))
+            .buffer_unordered(self.config.http.concurrency.0)
+            .collect()
+            .await;
+        tally(outcomes, &mut counts)?;
+        self.lock()
+            .finish_run(run, &counts, error.as_deref(), &now())?;
+        let report = SectionReport {
+            section: section.name.clone(),
+            counts,
+            error,
+        };
+        tracing::info!(section = %section.name, "{report}");
+        Ok(report)
+    }
+
+    /// Reads at least `pages` list pages, and more (up to `max_pages`) while
+    /// every link on the page is new, so a burst of news leaves no gap.
+    async fn read_listing(
+        &self,
+        section: &SectionConfig,
+        opts: &CrawlOptions,
+        robots: &Robots,
+        counts: &mut RunCounts,
+    ) -> Result<(Vec<Link>, Option<String>), Error> {
+        let required = opts.pages.unwrap_or(section.pages);
+        let max = required.max(self.config.site.max_pages);
+        let mut links: Vec<Link> = Vec::new();
+        for page in 1..=max {
+            let path = self.config.site.pagination.page_path(&section.path.0, page);
+            let (public, fetch) = self.site.page(&path);
+            if !robots.allowed(&fetch) {
+                return Ok((links, Some(format!("robots.txt disallows {public}"))));
+            }
+            let body = match self.fetcher.get(&fetch, None).await {
+                Ok(Page::Fetched { body, .. }) => body,
+                Ok(Page::NotModified) => break,
+                Err(e) if page > required => {
+                    tracing::debug!(section = %section.name, page, error = %e, "no further list page");
+                    break;
+                }
+                Err(e) => return Ok((links, Some(format!("list page {page}: {e}")))),
+            };
+            counts.pages += 1;
+            let (site, profile) = (self.site.clone(), self.profile.clone());
+            let found =
+                blocking(move || Ok(extract::listing(&body, &public, &profile, &site))).await?;
+            let mut all_new = !found.is_empty();
+            {
+                let archive = self.lock();
+                for link in found {
+                    if archive.is_known(link.canonical.as_str())? {
+                        all_new = false;
+                    }
+                    if !links.iter().any(|l| l.canonical == link.canonical) {
+                        links.push(link);
+                    }
+                }
+            }
+            if page >= required && !all_new {
+                break;
+            }
+        }
+        Ok((links, None))
+    }
+
+    /// Not archived yet, not waiting for a retry, allowed by robots.txt.
+    fn is_wanted(&self, link: &Link, robots: &Robots) -> Result<bool, Error> {
+        let archive = self.lock();
+        let url = link.canonical.as_str();
+        Ok(!archive.is_known(url)?
+            && !archive.is_waiting(url, &now())?
+            && robots.allowed(&link.fetch))
+    }
+
+    /// Fetch, extract, store: one article, start to end. Only an archive
+    /// failure is an error; anything else is recorded on the link.
+    async fn archive_link(
+        &self,
+        link: Link,
+        section: &str,
+        validators: Option<Validators>,
+    ) -> Result<Outcome, Error> {
+        let canonical = link.canonical.to_string();
+        let (body, fresh) = match self.fetcher.get(&link.fetch, validators.as_ref()).await {
+            Ok(Page::Fetched { body, validators }) => (body, validators),
+            Ok(Page::NotModified) => {
+                self.lock().touch(&canonical, &now())?;
+                return Ok(Outcome::NotModified);
+            }
+            Err(e) => return self.fail(&canonical, section, &e.to_string(), validators.is_some()),
+        };
+        let (site, profile, archive) = (
+            self.site.clone(),
+            self.profile.clone(),
+            self.archive.clone(),
+        );
+        let given = link.canonical.clone();
+        let result = blocking(move || {
+            let record = match extract::article(&body, Some(&given), &profile, &site) {
+                Ok(r) => r,
+                Err(e) => return Ok(Err(e)),
+            };
+            let fetched_at = now();
+            let mut archive = archive.lock().unwrap_or_else(PoisonError::into_inner);
+            let stored = archive.store(&record, &[given.as_str()], &fetched_at)?;
+            archive.save_validators(&record.url, &fresh, &fetched_at)?;
+            Ok(Ok((stored, record.url)))
+        })
+        .await?;
+        match result {
+            Ok((stored, url)) => {
+                tracing::debug!(%url, ?stored, "archived");
+                Ok(Outcome::Stored(stored))
+            }
+            Err(ExtractError::NotAnArticle { reason }) => self.fail(
+                &canonical,
+                section,
+                &format!("not an article: {reason}"),
+                validators.is_some(),
+            ),
+        }
+    }
+
+    fn fail(&self, url: &str, section: &str, error: &str, revisit: bool) -> Result<Outcome, Error> {
+        tracing::warn!(url, section, error, "article not archived");
+        // An archived article that fails a re-check stays archived as it was;
+        // only new links wait in the pending queue.
+        if !revisit {
+            self.lock()
+                .record_failure(url, section, error, Utc::now())?;
+        }
+        Ok(Outcome::Failed)
+    }
+
+    /// Re-checks archived articles that are still young, with conditional requests.
+    async fn revisit(
+        &self,
+        all: bool,
+        robots: &Robots,
+        seen: &mut HashSet<Url>,
+    ) -> Result<SectionReport, Error> {
+        let now_t = Utc::now();
+        let window = chrono::Duration::from_std(self.config.revisit.window.0)
+            .unwrap_or(chrono::Duration::MAX);
+        let interval = chrono::Duration::from_std(self.config.revisit.interval.0)
+            .unwrap_or(chrono::Duration::MAX);
+        let young_since = now_t
+            .checked_sub_signed(window)
+            .map(|t| format_utc(&t))
+            .unwrap_or_default();
+        let checked_before = if all {
+            "9999".to_string()
+        } else {
+            now_t
+                .checked_sub_signed(interval)
+                .map(|t| format_utc(&t))
+                .unwrap_or_default()
+        };
+        let (run, targets) = {
+            let archive = self.lock();
+            (
+                archive.begin_run(REVISIT, &now())?,
+                archive.revisit_due(&young_since, &checked_before)?,
+            )
+        };
+        let mut counts = RunCounts::default();
+        let mut todo = Vec::new();
+        for t in targets {
+            let Ok(url) = Url::parse(&t.url) else {
+                continue;
+            };
+            let link = self.site.link(url);
+            if seen.contains(&link.canonical) || !robots.allowed(&link.fetch) {
+                counts.skipped += 1;
+                continue;
+            }
+            seen.insert(link.canonical.clone());
+            let validators = self.lock().validators(link.canonical.as_str())?;
+            todo.push((link, t.section.unwrap_or_default(), validators));
+        }
+        counts.links_found = todo.len() as u32;
+        let outcomes: Vec<Result<Outcome, Error>> =
+            futures_util::stream::iter(todo)
+                .map(|(link, section, v)| async move {
+                    self.archive_link(link, &section, Some(v)).await
+                })
+                .buffer_unordered(self.config.http.concurrency.0)
+                .collect()
+                .await;
+        tally(outcomes, &mut counts)?;
+        self.lock().finish_run(run, &counts, None, &now())?;
+        Ok(SectionReport {
+            section: REVISIT.to_string(),
+            counts,
+            error: None,
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Archive> {
+        // A panic while holding the lock cannot leave SQLite half-written
+        // (transactions roll back), so the archive stays usable.
+        self.archive.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn now() -> String {
+    format_utc(&Utc::now())
+}
+
+/// Runs parsing and SQLite work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ArchiveError> + Send + 'static,
+) -> Result<T, Error> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(r) => Ok(r?),
+        Err(e) => Err(Error::Task(e.to_string())),
+    }
+}
+
+fn tally(outcomes: Vec<Result<Outcome, Error>>, counts: &mut RunCounts) -> Result<(), Error> {
+    for outcome in outcomes {
+        match outcome? {
+            Outcome::Stored(s) => counts.count(s),
+            Outcome::NotModified => counts.unchanged += 1,
+            Outcome::Failed => counts.failures += 1,
+        }
+    }
+    Ok(())
+}

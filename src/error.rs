@@ -1,0 +1,92 @@
+//! One error type per boundary of the pipeline. Each variant carries the input
+//! that failed, so a message can say what to look at without a backtrace.
+
+use std::path::PathBuf;
+
+/// The config file could not be found, read or accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "no config file found: looked at {tried}; pass --config PATH or set HERALD_ARCHIVER_CONFIG"
+    )]
+    NotFound { tried: String },
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// Syntax errors, unknown keys and bad values: toml's message already names
+    /// the line, the column and the key.
+    #[error("invalid config file {path}:\n{message}")]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// A request that did not give us a usable page.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    #[error("GET {url}: {source}")]
+    Http { url: String, source: reqwest::Error },
+    #[error("GET {url}: server answered {status}")]
+    Status { url: String, status: u16 },
+    #[error("GET {url}: body larger than {limit} bytes, abandoned")]
+    TooLarge { url: String, limit: usize },
+    #[error("GET {url}: refused, {reason}")]
+    Refused { url: String, reason: String },
+}
+
+/// A page that parsed but is not an article we can archive.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    #[error("not an article: {reason}")]
+    NotAnArticle { reason: String },
+}
+
+/// The archive database failed or holds something we do not understand.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    #[error("cannot open archive {path}: {source}")]
+    Open {
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("archive {path} has schema version {found}, but this herald-archiver knows only up to {known}: upgrade herald-archiver, or use another archive")]
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    #[error("applying migration {name} to {path}: {source}")]
+    Migration {
+        name: &'static str,
+        path: PathBuf,
+        source: rusqlite::Error,
+    },
+    #[error("bad search query {query:?}: {message} (quote phrases with \"...\", and balance quotes and parentheses)")]
+    BadQuery { query: String, message: String },
+    #[error("archive: {context}: {source}")]
+    Sql {
+        context: &'static str,
+        source: rusqlite::Error,
+    },
+}
+
+impl ArchiveError {
+    pub(crate) fn sql(context: &'static str) -> impl FnOnce(rusqlite::Error) -> Self {
+        move |source| ArchiveError::Sql { context, source }
+    }
+}
+
+/// Why a whole run (not one article) could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    #[error(transparent)]
+    Fetch(#[from] FetchError),
+    #[error("cannot build the HTTP client: {0}")]
+    Client(reqwest::Error),
+    #[error("background task failed: {0}")]
+    Task(String),
+}

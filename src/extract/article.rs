@@ -1,0 +1,522 @@
+use std::collections::BTreeMap;
+
+use scraper::{ElementRef, Html, Node, Selector};
+use serde_json::Value;
+use url::Url;
+
+use super::text::{format_utc, parse_byline, parse_dateline, parse_datetime, squash};
+use super::{Layer, Record};
+use crate::error::ExtractError;
+use crate::site::profile::{Profile, Sel};
+use crate::site::urls::SiteUrls;
+
+/// The picture the site shows when an article has none: not an article image.
+const DEFAULT_SHARE_IMAGE: &str = "/image/sns.png";
+
+/// Extracts the clean record of an article page. `given` is the address the
+/// page was fetched under (or `--url`); the page's own canonical address wins
+/// when it is an article address of the site.
+pub fn article(
+    html: &str,
+    given: Option<&Url>,
+    profile: &Profile,
+    site: &SiteUrls,
+) -> Result<Record, ExtractError> {
+    let doc = Html::parse_document(html);
+    let meta = Meta::read(&doc);
+    let ld = JsonLd::read(&doc);
+    let mut sources = BTreeMap::new();
+    let mut note = |field: &str, layer: Layer| {
+        sources.insert(field.to_string(), layer);
+    };
+
+    let page_canonical = meta
+        .canonical
+        .iter()
+        .chain(&meta.og_url)
+        .chain(&ld.id)
+        .filter_map(|u| Url::parse(u).ok())
+        .find_map(|u| site.canonical_article(&u));
+    let url = match (page_canonical, given) {
+        (Some(u), _) => {
+            note("url", Layer::Meta);
+            u
+        }
+        (None, Some(g)) => {
+            note("url", Layer::Given);
+            site.canonical_article(g).unwrap_or_else(|| g.clone())
+        }
+        (None, None) => {
+            return Err(ExtractError::NotAnArticle {
+                reason: "the page names no canonical address (pass --url)".into(),
+            })
+        }
+    };
+
+    let title = first(
+        &mut note,
+        "title",
+        [
+            (Layer::Selector, first_text(&doc, &profile.title)),
+            (Layer::JsonLd, ld.headline.clone()),
+            (Layer::Meta, meta.og_title.clone()),
+            (Layer::Page, meta.title.clone()),
+        ],
+    );
+    let subtitle = first(
+        &mut note,
+        "subtitle",
+        [(Layer::Selector, first_text(&doc, &profile.subtitle))],
+    );
+
+    let byline = first_text(&doc, &profile.byline).map(|b| parse_byline(&b));
+    let authors = match (byline, ld.authors) {
+        (Some(names), _) if !names.is_empty() => {
+            note("authors", Layer::Selector);
+            names
+        }
+        (_, Some(names)) => {
+            note("authors", Layer::JsonLd);
+            names
+        }
+        _ => Vec::new(),
+    };
+
+    let section = first(
+        &mut note,
+        "section",
+        [
+            (Layer::Selector, section_name(&doc, &profile.section)),
+            (Layer::JsonLd, ld.section.clone()),
+            (Layer::Meta, meta.section.clone()),
+        ],
+    );
+    let subsection = first(
+        &mut note,
+        "subsection",
+        [(Layer::Selector, first_text(&doc, &profile.subsection))],
+    );
+
+    let (line_published, line_updated) = all_text(&doc, &profile.dateline)
+        .map(|line| parse_dateline(&line))
+        .unwrap_or((None, None));
+    let published_at = first(
+        &mut note,
+        "published_at",
+        [
+            (Layer::Selector, line_published),
+            (
+                Layer::JsonLd,
+                ld.published.as_deref().and_then(parse_datetime),
+            ),
+            (
+                Layer::Meta,
+                meta.published.as_deref().and_then(parse_datetime),
+            ),
+        ],
+    );
+    let updated_at = first(
+        &mut note,
+        "updated_at",
+        [
+            (Layer::Selector, line_updated),
+            (
+                Layer::JsonLd,
+                ld.modified.as_deref().and_then(parse_datetime),
+            ),
+            (
+                Layer::Meta,
+                meta.modified.as_deref().and_then(parse_datetime),
+            ),
+            (Layer::Page, published_at),
+        ],
+    );
+
+    let body_el = profile.body.iter().find_map(|s| doc.select(s.get()).next());
+    let body = body_el
+        .map(|el| paragraphs(el, &profile.body_strip).join("\n\n"))
+        .unwrap_or_default();
+    if !body.is_empty() {
+        note("body", Layer::Selector);
+    }
+
+    let captions = all_matches(&doc, &profile.captions)
+        .into_iter()
+        .map(|el| squash(&el.text().collect::<String>()))
+        .filter(|c| !c.is_empty())
+        .collect::<Vec<_>>();
+    if !captions.is_empty() {
+        note("captions", Layer::Selector);
+    }
+
+    let images = if body_el.is_some() {
+        let found = resolve_all(
+            &url,
+            all_matches(&doc, &profile.images)
+                .into_iter()
+                .filter_map(|el| el.value().attr("src")),
+        );
+        if !found.is_empty() {
+            note("images", Layer::Selector);
+        }
+        found
+    } else {
+        // No article container matched: the structured data is all we have.
+        let (layer, list) = if ld.images.is_empty() {
+            (
+                Layer::Meta,
+                meta.og_image.iter().cloned().collect::<Vec<_>>(),
+            )
+        } else {
+            (Layer::JsonLd, ld.images.clone())
+        };
+        let found = resolve_all(&url, list.iter().map(String::as_str));
+        if !found.is_empty() {
+            note("images", layer);
+        }
+        found
+    };
+
+    let Some(title) = title.filter(|_| !body.is_empty()) else {
+        let heading = Selector::parse("h1, h2").ok().and_then(|sel| {
+            doc.select(&sel)
+                .map(|el| squash(&el.text().collect::<String>()))
+                .find(|t| !t.is_empty())
+        });
+        return Err(ExtractError::NotAnArticle {
+            reason: format!(
+                "no {} found (page heading: {:?})",
+                if body.is_empty() {
+                    "article body"
+                } else {
+                    "headline"
+                },
+                heading.or(meta.title).unwrap_or_default()
+            ),
+        });
+    };
+
+    Ok(Record {
+        url: url.to_string(),
+        title,
+        subtitle,
+        authors,
+        section,
+        subsection,
+        published_at: published_at.map(|t| format_utc(&t)),
+        updated_at: updated_at.map(|t| format_utc(&t)),
+        body,
+        captions,
+        images,
+        sources,
+    })
+}
+
+/// The first candidate with a value, noting which layer gave it.
+fn first<T, const N: usize>(
+    note: &mut impl FnMut(&str, Layer),
+    field: &str,
+    candidates: [(Layer, Option<T>); N],
+) -> Option<T> {
+    candidates.into_iter().find_map(|(layer, value)| {
+        let v = value?;
+        note(field, layer);
+        Some(v)
+    })
+}
+
+fn all_matches<'a>(doc: &'a Html, sels: &[Sel]) -> Vec<ElementRef<'a>> {
+    sels.iter()
+        .map(|s| doc.select(s.get()).collect::<Vec<_>>())
+        .find(|v| !v.is_empty())
+        .unwrap_or_default()
+}
+
+/// Text of the first element the first matching selector finds.
+fn first_text(doc: &Html, sels: &[Sel]) -> Option<String> {
+    all_matches(doc, sels)
+        .into_iter()
+        .map(|el| squash(&el.text().collect::<String>()))
+        .find(|t| !t.is_empty())
+}
+
+/// Text of every element the first matching selector finds, joined.
+fn all_text(doc: &Html, sels: &[Sel]) -> Option<String> {
+    let parts: Vec<String> = all_matches(doc, sels)
+        .into_iter()
+        .map(|el| el.text().collect::<String>())
+        .collect();
+    (!parts.is_empty()).then(|| squash(&parts.join(" ")))
+}
+
+/// A section link's first path segment (`/LifenCulture` -> `LifenCulture`), a
+/// stable name where the link text ("Life&Culture") is not; else the text.
+fn section_name(doc: &Html, sels: &[Sel]) -> Option<String> {
+    let el = all_matches(doc, sels).into_iter().next()?;
+    if let Some(href) = el.value().attr("href") {
+        let seg = href
+            .trim_start_matches(|c| c != '/')
+            .trim_start_matches('/')
+            .split(['/', '?', '#'])
+            .next()
+            .unwrap_or("");
+        if !seg.is_empty() && !seg.contains('.') {
+            return Some(seg.to_string());
+        }
+    }
+    Some(squash(&el.text().collect::<String>())).filter(|t| !t.is_empty())
+}
+
+fn resolve_all<'a>(base: &Url, srcs: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for src in srcs {
+        let Ok(u) = base.join(src.trim()) else {
+            continue;
+        };
+        if !matches!(u.scheme(), "http" | "https") || u.path().ends_with(DEFAULT_SHARE_IMAGE) {
+            continue;
+        }
+        let s = u.to_string();
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+const BLOCKS: &[&str] = &[
+    "p",
+    "div",
+    "section",
+    "article",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "li",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "pre",
+    "header",
+    "footer",
+    "aside",
+    "hr",
+    "tr",
+    "td",
+    "main",
+];
+
+/// The body's paragraphs, in order: block elements and `<br>` end a
+/// paragraph (so `<br><br>`-separated text becomes paragraphs), stripped
+/// elements are skipped with everything inside them.
+fn paragraphs(root: ElementRef<'_>, strip: &[Sel]) -> Vec<String> {
+    let strip: Vec<&Selector> = strip.iter().map(Sel::get).collect();
+    let mut out = Vec::new();
+    let mut current = String::new();
+    walk(root, &strip, &mut out, &mut current);
+    flush(&mut out, &mut current);
+    out
+}
+
+fn walk(el: ElementRef<'_>, strip: &[&Selector], out: &mut Vec<String>, current: &mut String) {
+    for child in el.children() {
+        match child.value() {
+            Node::Text(t) => current.push_str(t),
+            Node::Element(e) => {
+                let Some(child_el) = ElementRef::wrap(child) else {
+                    continue;
+                };
+                if strip.iter().any(|s| s.matches(&child_el)) {
+                    continue;
+                }
+                let name = e.name();
+                if name == "br" {
+                    flush(out, current);
+                    continue;
+                }
+                let block = BLOCKS.contains(&name);
+                if block {
+                    flush(out, current);
+                }
+                walk(child_el, strip, out, current);
+                if block {
+                    flush(out, current);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn flush(out: &mut Vec<String>, current: &mut String) {
+    let p = squash(current);
+    if !p.is_empty() {
+        out.push(p);
+    }
+    current.clear();
+}
+
+/// `og:*`, `article:*`, canonical link and `<title>`.
+#[derive(Default)]
+struct Meta {
+    canonical: Option<String>,
+    og_url: Option<String>,
+    og_title: Option<String>,
+    og_image: Option<String>,
+    published: Option<String>,
+    modified: Option<String>,
+    section: Option<String>,
+    title: Option<String>,
+}
+
+impl Meta {
+    fn read(doc: &Html) -> Meta {
+        let mut m = Meta::default();
+        if let Ok(sel) = Selector::parse("meta[content]") {
+            for el in doc.select(&sel) {
+                let v = el.value();
+                let key = v.attr("property").or_else(|| v.attr("name")).unwrap_or("");
+                let content = squash(v.attr("content").unwrap_or(""));
+                if content.is_empty() {
+                    continue;
+                }
+                let slot = match key {
+                    "og:url" => &mut m.og_url,
+                    "og:title" => &mut m.og_title,
+                    "og:image" => &mut m.og_image,
+                    "article:published_time" => &mut m.published,
+                    "article:modified_time" => &mut m.modified,
+                    "article:section" => &mut m.section,
+                    _ => continue,
+                };
+                slot.get_or_insert(content);
+            }
+        }
+        if let Ok(sel) = Selector::parse("link[rel=canonical][href]") {
+            m.canonical = doc
+                .select(&sel)
+                .next()
+                .and_then(|el| el.value().attr("href"))
+                .map(|h| h.trim().to_string());
+        }
+        if let Ok(sel) = Selector::parse("title") {
+            m.title = doc
+                .select(&sel)
+                .next()
+                .map(|el| squash(&el.text().collect::<String>()))
+                .map(|t| t.trim_end_matches(" - The Korea Herald").to_string())
+                .filter(|t| !t.is_empty());
+        }
+        m
+    }
+}
+
+/// The fields we read from a JSON-LD `NewsArticle`.
+#[derive(Default)]
+struct JsonLd {
+    id: Option<String>,
+    headline: Option<String>,
+    published: Option<String>,
+    modified: Option<String>,
+    /// `None` when the data has no `author` key; `Some([])` when it says none.
+    authors: Option<Vec<String>>,
+    section: Option<String>,
+    images: Vec<String>,
+}
+
+impl JsonLd {
+    fn read(doc: &Html) -> JsonLd {
+        let Ok(sel) = Selector::parse(r#"script[type="application/ld+json"]"#) else {
+            return JsonLd::default();
+        };
+        for el in doc.select(&sel) {
+            let text: String = el.text().collect();
+            let Ok(value) = serde_json::from_str::<Value>(&text) else {
+                continue;
+            };
+            if let Some(article) = find_article(&value) {
+                return JsonLd::from_value(article);
+            }
+        }
+        JsonLd::default()
+    }
+
+    fn from_value(v: &Value) -> JsonLd {
+        let s = |key: &str| v.get(key).and_then(string_of).filter(|s| !s.is_empty());
+        JsonLd {
+            id: v
+                .get("mainEntityOfPage")
+                .and_then(|m| m.get("@id").and_then(string_of).or_else(|| string_of(m)))
+                .or_else(|| s("url")),
+            headline: s("headline"),
+            published: s("datePublished"),
+            modified: s("dateModified"),
+            authors: v.get("author").map(names),
+            section: v.get("articleSection").and_then(|s| match s {
+                Value::Array(a) => a.iter().find_map(string_of),
+                other => string_of(other),
+            }),
+            images: match v.get("image") {
+                Some(Value::Array(a)) => a.iter().filter_map(image_url).collect(),
+                Some(one) => image_url(one).into_iter().collect(),
+                None => Vec::new(),
+            },
+        }
+    }
+}
+
+fn find_article(v: &Value) -> Option<&Value> {
+    match v {
+        Value::Array(items) => items.iter().find_map(find_article),
+        Value::Object(map) => {
+            let is_article = match map.get("@type") {
+                Some(Value::String(t)) => t.ends_with("Article"),
+                Some(Value::Array(ts)) => ts
+                    .iter()
+                    .any(|t| t.as_str().is_some_and(|t| t.ends_with("Article"))),
+                _ => false,
+            };
+            if is_article {
+                Some(v)
+            } else {
+                map.get("@graph").and_then(find_article)
+            }
+        }
+        _ => None,
+    }
+}
+
+fn string_of(v: &Value) -> Option<String> {
+    v.as_str().map(squash)
+}
+
+fn names(v: &Value) -> Vec<String> {
+    match v {
+        Value::Array(items) => items.iter().flat_map(names).collect(),
+        Value::Object(map) => map
+            .get("name")
+            .and_then(string_of)
+            .filter(|n| !n.is_empty())
+            .into_iter()
+            .collect(),
+        Value::String(s) => parse_byline(s),
+        _ => Vec::new(),
+    }
+}
+
+fn image_url(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.trim().to_string()),
+        Value::Object(map) => map
+            .get("url")
+            .and_then(|u| u.as_str())
+            .map(|s| s.trim().to_string()),
+        _ => None,
+    }
+}

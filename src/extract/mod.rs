@@ -1,0 +1,61 @@
+//! HTML in, owned data out: listing pages give links, article pages give
+//! [`Record`]s. No I/O here, and nothing that holds a parsed document escapes
+//! (`scraper::Html` is not `Send`), so callers may run these anywhere.
+
+mod article;
+mod listing;
+pub mod text;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use article::article;
+pub use listing::listing;
+
+/// Which layer of the extractor gave a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Layer {
+    /// The profile's CSS selectors.
+    Selector,
+    /// JSON-LD `NewsArticle` data.
+    JsonLd,
+    /// `og:*` / `article:*` meta tags and `<link rel=canonical>`.
+    Meta,
+    /// The `<title>` element or a value derived from another field.
+    Page,
+    /// The caller (`--url`, or the link the crawler followed).
+    Given,
+}
+
+/// The clean article. Field names are the public JSON form (`extract` output).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub url: String,
+    pub title: String,
+    pub subtitle: Option<String>,
+    pub authors: Vec<String>,
+    pub section: Option<String>,
+    pub subsection: Option<String>,
+    /// UTC, `YYYY-MM-DDTHH:MM:SSZ`.
+    pub published_at: Option<String>,
+    pub updated_at: Option<String>,
+    /// Paragraphs joined by a blank line.
+    pub body: String,
+    pub captions: Vec<String>,
+    pub images: Vec<String>,
+    /// Field name -> the layer that produced it.
+    pub sources: BTreeMap<String, Layer>,
+}
+
+impl Record {
+    /// The identity of the article's content: a hash of its normalised body, so
+    /// the same story under another address is recognised as the same.
+    pub fn content_hash(&self) -> String {
+        let normalised: Vec<String> = self.body.split("\n\n").map(text::squash).collect();
+        blake3::hash(normalised.join("\n\n").as_bytes())
+            .to_hex()
+            .to_string()
+    }
+}

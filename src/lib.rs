@@ -1,0 +1,14 @@
+//! herald-archiver keeps a clean, deduplicated, searchable SQLite archive of
+//! The Korea Herald. The modules follow the data's path:
+//! config -> fetch (listing page) -> extract (links) -> fetch (article) ->
+//! extract (record) -> archive, driven by crawl.
+
+pub mod archive;
+pub mod config;
+pub mod crawl;
+pub mod error;
+pub mod extract;
+pub mod fetch;
+pub mod site;
+
+pub use error::Error;

@@ -1,0 +1,236 @@
+//! The command line: parses arguments, calls the library, turns errors into
+//! messages and exit codes.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use url::Url;
+
+use herald_archiver::archive::Archive;
+use herald_archiver::config::Config;
+use herald_archiver::crawl::{CrawlOptions, Crawler};
+use herald_archiver::extract;
+use herald_archiver::site::profile::Profile;
+use herald_archiver::site::urls::SiteUrls;
+
+#[derive(Parser)]
+#[command(
+    name = "herald-archiver",
+    version,
+    about = "A clean, searchable archive of The Korea Herald"
+)]
+struct Cli {
+    /// Config file (default: $HERALD_ARCHIVER_CONFIG, ./config/herald.toml, /etc/herald-archiver/config.toml)
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Crawl every configured section once, print one line per section, exit.
+    Crawl {
+        /// Re-check every young archived article now (see [revisit]).
+        #[arg(long)]
+        revisit: bool,
+        /// Read this many list pages per section (backfill history).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        pages: Option<u32>,
+        /// Crawl only this section (repeatable).
+        #[arg(long = "section", value_name = "NAME")]
+        sections: Vec<String>,
+    },
+    /// Full-text search of the archive (FTS5 syntax: "phrase", prefix*, NEAR, title:word).
+    Search {
+        query: String,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Print the clean record of saved article pages, one JSON object per line.
+    Extract {
+        #[arg(required = true, value_name = "PAGE.html")]
+        pages: Vec<PathBuf>,
+        /// The page's address, when it does not name its canonical one.
+        #[arg(long)]
+        url: Option<Url>,
+    },
+    /// Validate the config and show each section's next three runs.
+    CheckConfig,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,herald_archiver=info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+fn load_config(explicit: Option<&Path>) -> Result<Config> {
+    let path = Config::locate(explicit)?;
+    Ok(Config::load(&path)?)
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Crawl {
+            revisit,
+            pages,
+            sections,
+        } => {
+            let config = load_config(cli.config.as_deref())?;
+            for name in &sections {
+                if config.section(name).is_none() {
+                    anyhow::bail!("no section named {name:?} in the config");
+                }
+            }
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let reports = runtime.block_on(async {
+                let crawler = Crawler::new(config)?;
+                crawler
+                    .crawl(&CrawlOptions {
+                        pages,
+                        revisit_all: revisit,
+                        sections,
+                    })
+                    .await
+            })?;
+            let mut out = std::io::stdout().lock();
+            for r in &reports {
+                writeln!(out, "{r}")?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Search { query, json, limit } => {
+            let config = load_config(cli.config.as_deref())?;
+            let archive = Archive::open(&config.archive.path)?;
+            let tty = std::io::stdout().is_terminal() && !json;
+            let marks = if tty {
+                ("\x1b[1m", "\x1b[0m")
+            } else {
+                ("", "")
+            };
+            let hits = archive.search(&query, limit, marks)?;
+            let mut out = std::io::stdout().lock();
+            for h in &hits {
+                if json {
+                    writeln!(out, "{}", serde_json::to_string(h)?)?;
+                } else {
+                    let date = h
+                        .published_at
+                        .as_deref()
+                        .unwrap_or("")
+                        .get(..10)
+                        .unwrap_or("");
+                    writeln!(
+                        out,
+                        "{:>7.2}  {date:10}  {:12}  {}\n          {}\n          {}",
+                        h.rank,
+                        h.section.as_deref().unwrap_or("-"),
+                        h.title,
+                        h.snippet,
+                        h.url
+                    )?;
+                }
+            }
+            if hits.is_empty() && !json {
+                eprintln!("no matches for {query:?}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Extract { pages, url } => {
+            // The config is optional here: it may only override selectors.
+            let config = match &cli.config {
+                Some(p) => Some(Config::load(p)?),
+                None => Config::locate(None)
+                    .ok()
+                    .and_then(|p| Config::load(&p).ok()),
+            };
+            let profile = Profile::herald().with_overrides(
+                &config
+                    .as_ref()
+                    .map(|c| c.extract.selectors.clone())
+                    .unwrap_or_default(),
+            );
+            let base = config
+                .as_ref()
+                .map(|c| c.site.base_url.0.clone())
+                .unwrap_or_else(|| {
+                    Url::parse(herald_archiver::site::urls::PUBLIC_ORIGIN).expect("constant URL")
+                });
+            let site = SiteUrls::new(base);
+            let mut out = std::io::stdout().lock();
+            let mut failed = false;
+            for page in &pages {
+                let bytes =
+                    std::fs::read(page).with_context(|| format!("reading {}", page.display()))?;
+                let html = String::from_utf8_lossy(&bytes);
+                match extract::article(&html, url.as_ref(), &profile, &site) {
+                    Ok(record) => writeln!(out, "{}", serde_json::to_string(&record)?)?,
+                    Err(e) => {
+                        eprintln!("{}: {e}", page.display());
+                        failed = true;
+                    }
+                }
+            }
+            Ok(if failed {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::CheckConfig => {
+            let path = Config::locate(cli.config.as_deref())?;
+            let config = Config::load(&path)?;
+            let tz = config.scheduler.timezone.0;
+            let now = chrono::Utc::now().with_timezone(&tz);
+            let mut out = std::io::stdout().lock();
+            writeln!(
+                out,
+                "{}: ok, {} sections, archive {}, times in {}",
+                path.display(),
+                config.sections.len(),
+                config.archive.path.display(),
+                tz
+            )?;
+            for s in &config.sections {
+                let next: Vec<String> = s
+                    .schedule
+                    .upcoming(now, 3)
+                    .iter()
+                    .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                    .collect();
+                writeln!(
+                    out,
+                    "{:<24} {:<28} {:<16} next: {}",
+                    s.name,
+                    s.path.0,
+                    s.schedule.as_str(),
+                    next.join(", ")
+                )?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

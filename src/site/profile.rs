@@ -1,0 +1,146 @@
+//! The selectors of the Herald's layouts, as data. Each field lists its
+//! selectors in order; the first that matches anything wins. Today's layout (G4)
+//! comes first, then the 2023-2024 (G3) and 2017-2023 (G2) ones, so archived
+//! pages of every generation extract with no configuration.
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer};
+
+/// A CSS selector parsed once, when the profile or config is built.
+#[derive(Clone)]
+pub struct Sel {
+    text: String,
+    selector: scraper::Selector,
+}
+
+impl Sel {
+    pub fn parse(text: &str) -> Result<Sel, String> {
+        scraper::Selector::parse(text)
+            .map(|selector| Sel {
+                text: text.to_string(),
+                selector,
+            })
+            .map_err(|e| format!("invalid CSS selector {text:?}: {e}"))
+    }
+
+    pub fn get(&self) -> &scraper::Selector {
+        &self.selector
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl fmt::Debug for Sel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Sel {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Sel::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+macro_rules! profile {
+    ($( $(#[$doc:meta])* $field:ident: [$($sel:literal),* $(,)?] ),* $(,)?) => {
+        /// Selectors for every part of a listing and an article page.
+        #[derive(Debug, Clone)]
+        pub struct Profile {
+            $( $(#[$doc])* pub $field: Vec<Sel>, )*
+        }
+
+        /// `[extract.selectors]` in the config: each key replaces the built-in list.
+        #[derive(Debug, Clone, Default, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct SelectorOverrides {
+            $( #[serde(default)] pub $field: Option<Vec<Sel>>, )*
+        }
+
+        impl Profile {
+            /// The built-in Herald profile.
+            pub fn herald() -> Profile {
+                Profile {
+                    $( $field: vec![$(builtin($sel)),*], )*
+                }
+            }
+
+            pub fn with_overrides(mut self, o: &SelectorOverrides) -> Profile {
+                $( if let Some(v) = &o.$field { self.$field = v.clone(); } )*
+                self
+            }
+        }
+    };
+}
+
+profile! {
+    /// Article links inside a section page's own list (not the navigation,
+    /// the breaking-news bar or "Most Popular").
+    listing_links: [
+        "article.recent_news ul.news_list li a[href]",
+        "div.news_list_area ul.news_list li a[href]",
+        "ul.main_sec_li li a[href]",
+    ],
+    title: ["h1.news_title", "h1.view_tit"],
+    subtitle: ["div.news_title_area h2.news_title", "div.news_content h2.news_title", "h2.view_tit_sub"],
+    byline: ["div.news_etc p.writer", "div.view_tit_byline_l", "p.news_writer"],
+    /// Text holding "Published : ..." and "Updated : ..." (all matches are read).
+    dateline: ["div.news_etc p.date", "div.view_tit_byline_r", "p.news_date"],
+    /// A link's first path segment (`/LifenCulture`) or else the element's text.
+    section: ["div.news_title_area div.nav_area a.category", "div.header_bottom_section_tit"],
+    subsection: ["div.news_title_area div.nav_area a:not(.category)"],
+    body: ["article#articleText", "div#articleText div.view_con_t", "div.news_text_area"],
+    /// Removed from the body before its text is read.
+    body_strip: [
+        "figure", "figcaption", "script", "style", "noscript", "iframe", "table", "ins",
+        ".article-photo-wrap", ".ad_wrap", ".ad_area", ".related_news", ".news_btn_wrap",
+        ".news_journalist_area", ".popular_news", ".img_caption", ".img_box",
+        ".view_con_caption", ".view_main_c_li", ".khadv_bg", ".view_tit_icon",
+    ],
+    captions: [
+        "article#articleText figcaption",
+        "div#articleText .view_con_caption",
+        "div.news_text_area .img_caption",
+    ],
+    images: [
+        "article#articleText img[src]",
+        "div#articleText img[src]",
+        "div.news_text_area .img_box img[src]",
+    ],
+}
+
+fn builtin(s: &str) -> Sel {
+    match Sel::parse(s) {
+        Ok(sel) => sel,
+        // The built-in table is constant; the profile test parses every entry.
+        Err(e) => panic!("built-in selector: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_selectors_parse() {
+        let p = Profile::herald();
+        assert!(!p.title.is_empty() && !p.body.is_empty());
+    }
+
+    #[test]
+    fn overrides_replace_only_the_named_fields() {
+        let o: SelectorOverrides = toml::from_str("title = [\"h1.headline\"]").expect("toml");
+        let p = Profile::herald().with_overrides(&o);
+        assert_eq!(p.title.len(), 1);
+        assert_eq!(p.title[0].as_str(), "h1.headline");
+        assert_eq!(p.body.len(), Profile::herald().body.len());
+        let err = toml::from_str::<SelectorOverrides>("title = [\"h1[\"]").unwrap_err();
+        assert!(err.to_string().contains("invalid CSS selector"), "{err}");
+        let err = toml::from_str::<SelectorOverrides>("titel = [\"h1\"]").unwrap_err();
+        assert!(err.to_string().contains("titel"), "{err}");
+    }
+}

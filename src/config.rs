@@ -415,20 +415,20 @@ schedule = "*/15 * * * *"
 
     #[test]
     fn unknown_key_names_key_and_line() {
-        let text = MINIMAL.replace("pages", "pagez").replace(
+        let text = MINIMAL.replace(
             "schedule = \"*/15 * * * *\"",
             "schedule = \"*/15 * * * *\"\nevery = 3",
         );
         let err = Config::parse(&text).unwrap_err();
         assert!(err.contains("every"), "{err}");
-        assert!(err.contains("line 13"), "{err}");
+        assert!(err.contains("line 12"), "{err}");
     }
 
     #[test]
     fn bad_cron_names_line() {
         let text = MINIMAL.replace("*/15 * * * *", "*/15 * * *");
         let err = Config::parse(&text).unwrap_err();
-        assert!(err.contains("4 fields") && err.contains("line 12"), "{err}");
+        assert!(err.contains("4 fields") && err.contains("line 11"), "{err}");
         let text = MINIMAL.replace("*/15 * * * *", "61 * * * *");
         let err = Config::parse(&text).unwrap_err();
         assert!(err.contains("invalid schedule"), "{err}");

@@ -1,0 +1,28 @@
+#![allow(dead_code)]
+
+pub mod server;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/koreaherald")
+}
+
+/// Runs the herald-archiver binary; the test fails with its stderr if it cannot start.
+pub fn cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_herald-archiver"))
+        .args(args)
+        .env_remove("HERALD_ARCHIVER_CONFIG")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the herald-archiver binary runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}

@@ -1,0 +1,148 @@
+//! Every fixture page must yield its expected record, field by field, through
+//! the library and through the `extract` command.
+
+mod common;
+
+use herald_archiver::extract::{self, Layer, Record};
+use herald_archiver::site::profile::Profile;
+use herald_archiver::site::urls::SiteUrls;
+use serde_json::Value;
+use url::Url;
+
+const CASES: &[(&str, &str)] = &[
+    ("bill", "site/article/10915012.html"),
+    ("bill-revised", "site/article/10915012-revised.html"),
+    ("chips", "site/article/10915230.html"),
+    ("editorial", "site/article/10914877.html"),
+    ("kpop", "site/article/10915102.html"),
+    ("seed", "site/article/10072519.html"),
+    ("seed-legacy", "site/view.php-ud-20230330000512.html"),
+    ("tech_nojsonld", "site/article/10915188.html"),
+];
+
+fn site() -> SiteUrls {
+    SiteUrls::new(Url::parse("https://www.koreaherald.com").expect("url"))
+}
+
+fn read(rel: &str) -> String {
+    std::fs::read_to_string(common::fixtures().join(rel)).expect("fixture file")
+}
+
+fn extract_page(rel: &str) -> Record {
+    extract::article(&read(rel), None, &Profile::herald(), &site()).expect("an article")
+}
+
+#[test]
+fn every_fixture_page_yields_its_expected_record() {
+    let mut mismatches = Vec::new();
+    for (name, page) in CASES {
+        let want: Value = serde_json::from_str(&read(&format!("expected/{name}.json"))).expect("json");
+        let got = serde_json::to_value(extract_page(page)).expect("json");
+        let want = want.as_object().expect("object");
+        assert!(want.len() == 11, "{name}: expected file has every field");
+        for (field, value) in want {
+            if got.get(field) != Some(value) {
+                mismatches.push(format!("{name}.{field}: got {:?}, want {value}", got.get(field)));
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+}
+
+#[test]
+fn the_legacy_page_body_has_no_menu_footer_ad_or_related_text() {
+    let record = extract_page("site/view.php-ud-20230330000512.html");
+    for junk in [
+        "Hwang on China",
+        "K-Wellness",
+        "Hello Hangeul",
+        "Copyright Herald Corporation",
+        "MOST POPULAR",
+        "Seoul stocks open higher",
+        "print",
+        "This file photo shows",
+    ] {
+        assert!(!record.body.contains(junk), "body contains {junk:?}");
+    }
+    let modern = extract_page("site/article/10915012.html");
+    for junk in ["ADVERTISEMENT", "Related Articles", "Most Popular", "Share", "By Kim Arin", "Lawmakers cast"] {
+        assert!(!modern.body.contains(junk), "body contains {junk:?}");
+    }
+}
+
+#[test]
+fn the_seed_article_has_one_content_hash_under_both_layouts() {
+    let modern = extract_page("site/article/10072519.html");
+    let legacy = extract_page("site/view.php-ud-20230330000512.html");
+    assert_eq!(modern.content_hash(), legacy.content_hash());
+    assert_ne!(
+        extract_page("site/article/10915012.html").content_hash(),
+        extract_page("site/article/10915012-revised.html").content_hash()
+    );
+}
+
+#[test]
+fn each_field_records_the_layer_that_gave_it() {
+    let with_ld = extract_page("site/article/10072519.html");
+    assert_eq!(with_ld.sources.get("title"), Some(&Layer::Selector));
+    assert_eq!(with_ld.sources.get("updated_at"), Some(&Layer::JsonLd));
+    let no_ld = extract_page("site/article/10915188.html");
+    assert_eq!(no_ld.sources.get("updated_at"), Some(&Layer::Page));
+    assert_eq!(no_ld.sources.get("section"), Some(&Layer::Selector));
+}
+
+#[test]
+fn structured_data_fills_in_when_selectors_miss() {
+    // A page of an unknown layout: only JSON-LD and meta tags to go on.
+    let html = r#"<html><head>
+      <meta property="og:url" content="https://m.koreaherald.com/article/10900001?ref=x">
+      <meta property="og:image" content="https://wimg.heraldcorp.com/x_P1.jpg">
+      <script type="application/ld+json">{"@graph":[{"@type":"WebPage"},
+        {"@type":"NewsArticle","headline":"Graph headline","datePublished":"2026-01-02T09:00:00",
+         "author":[{"name":"A"},"By B and C"],"articleSection":["World"]}]}</script>
+      </head><body><div class="news_text_area"><div class="text_box"><p>One.</p><p>Two.</p></div></div></body></html>"#;
+    let r = extract::article(html, None, &Profile::herald(), &site()).expect("article");
+    assert_eq!(r.url, "https://www.koreaherald.com/article/10900001");
+    assert_eq!(r.title, "Graph headline");
+    assert_eq!(r.authors, ["A", "B", "C"]);
+    assert_eq!(r.section.as_deref(), Some("World"));
+    assert_eq!(r.published_at.as_deref(), Some("2026-01-02T00:00:00Z"));
+    assert_eq!(r.body, "One.\n\nTwo.");
+    assert_eq!(r.sources.get("title"), Some(&Layer::JsonLd));
+}
+
+#[test]
+fn pages_that_are_not_articles_are_refused_with_a_reason() {
+    let url = Url::parse("https://www.koreaherald.com/article/10915404").expect("url");
+    let err = extract::article(&read("site/not-found.html"), Some(&url), &Profile::herald(), &site())
+        .expect_err("not an article");
+    assert!(err.to_string().contains("Page not found"), "{err}");
+    for junk in ["", "<html>", "<p>just text</p>", "\u{0}\u{0}<<<>>>", "<article id=articleText></article>"] {
+        assert!(extract::article(junk, Some(&url), &Profile::herald(), &site()).is_err(), "{junk:?}");
+    }
+}
+
+#[test]
+fn the_extract_command_prints_one_json_record_per_page() {
+    let root = common::fixtures();
+    let pages = [root.join("site/article/10915230.html"), root.join("site/view.php-ud-20230330000512.html")];
+    let out = common::cli(&["extract", pages[0].to_str().expect("path"), pages[1].to_str().expect("path")]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let lines: Vec<Value> = common::stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["url"], "https://www.koreaherald.com/article/10915230");
+    assert_eq!(lines[1]["url"], "https://www.koreaherald.com/view.php?ud=20230330000512");
+
+    // --url names a page that does not name itself.
+    let out = common::cli(&[
+        "extract",
+        root.join("site/not-found.html").to_str().expect("path"),
+        "--url",
+        "https://www.koreaherald.com/article/10915404",
+    ]);
+    assert!(!out.status.success());
+    assert!(common::stderr(&out).contains("not an article"), "{}", common::stderr(&out));
+}

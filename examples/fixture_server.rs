@@ -8,7 +8,10 @@ use std::path::PathBuf;
 
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
-    let root = PathBuf::from(args.next().unwrap_or_else(|| "tests/fixtures/koreaherald".into()));
+    let root = PathBuf::from(
+        args.next()
+            .unwrap_or_else(|| "tests/fixtures/koreaherald".into()),
+    );
     let port: u16 = args.next().and_then(|p| p.parse().ok()).unwrap_or(0);
     let server = server::FixtureServer::start_on(&root, port)?;
     println!("serving {} at {}", root.display(), server.url());

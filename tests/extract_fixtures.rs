@@ -36,13 +36,17 @@ fn extract_page(rel: &str) -> Record {
 fn every_fixture_page_yields_its_expected_record() {
     let mut mismatches = Vec::new();
     for (name, page) in CASES {
-        let want: Value = serde_json::from_str(&read(&format!("expected/{name}.json"))).expect("json");
+        let want: Value =
+            serde_json::from_str(&read(&format!("expected/{name}.json"))).expect("json");
         let got = serde_json::to_value(extract_page(page)).expect("json");
         let want = want.as_object().expect("object");
         assert!(want.len() == 11, "{name}: expected file has every field");
         for (field, value) in want {
             if got.get(field) != Some(value) {
-                mismatches.push(format!("{name}.{field}: got {:?}, want {value}", got.get(field)));
+                mismatches.push(format!(
+                    "{name}.{field}: got {:?}, want {value}",
+                    got.get(field)
+                ));
             }
         }
     }
@@ -65,7 +69,14 @@ fn the_legacy_page_body_has_no_menu_footer_ad_or_related_text() {
         assert!(!record.body.contains(junk), "body contains {junk:?}");
     }
     let modern = extract_page("site/article/10915012.html");
-    for junk in ["ADVERTISEMENT", "Related Articles", "Most Popular", "Share", "By Kim Arin", "Lawmakers cast"] {
+    for junk in [
+        "ADVERTISEMENT",
+        "Related Articles",
+        "Most Popular",
+        "Share",
+        "By Kim Arin",
+        "Lawmakers cast",
+    ] {
         assert!(!modern.body.contains(junk), "body contains {junk:?}");
     }
 }
@@ -114,27 +125,54 @@ fn structured_data_fills_in_when_selectors_miss() {
 #[test]
 fn pages_that_are_not_articles_are_refused_with_a_reason() {
     let url = Url::parse("https://www.koreaherald.com/article/10915404").expect("url");
-    let err = extract::article(&read("site/not-found.html"), Some(&url), &Profile::herald(), &site())
-        .expect_err("not an article");
+    let err = extract::article(
+        &read("site/not-found.html"),
+        Some(&url),
+        &Profile::herald(),
+        &site(),
+    )
+    .expect_err("not an article");
     assert!(err.to_string().contains("Page not found"), "{err}");
-    for junk in ["", "<html>", "<p>just text</p>", "\u{0}\u{0}<<<>>>", "<article id=articleText></article>"] {
-        assert!(extract::article(junk, Some(&url), &Profile::herald(), &site()).is_err(), "{junk:?}");
+    for junk in [
+        "",
+        "<html>",
+        "<p>just text</p>",
+        "\u{0}\u{0}<<<>>>",
+        "<article id=articleText></article>",
+    ] {
+        assert!(
+            extract::article(junk, Some(&url), &Profile::herald(), &site()).is_err(),
+            "{junk:?}"
+        );
     }
 }
 
 #[test]
 fn the_extract_command_prints_one_json_record_per_page() {
     let root = common::fixtures();
-    let pages = [root.join("site/article/10915230.html"), root.join("site/view.php-ud-20230330000512.html")];
-    let out = common::cli(&["extract", pages[0].to_str().expect("path"), pages[1].to_str().expect("path")]);
+    let pages = [
+        root.join("site/article/10915230.html"),
+        root.join("site/view.php-ud-20230330000512.html"),
+    ];
+    let out = common::cli(&[
+        "extract",
+        pages[0].to_str().expect("path"),
+        pages[1].to_str().expect("path"),
+    ]);
     assert!(out.status.success(), "{}", common::stderr(&out));
     let lines: Vec<Value> = common::stdout(&out)
         .lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
         .collect();
     assert_eq!(lines.len(), 2);
-    assert_eq!(lines[0]["url"], "https://www.koreaherald.com/article/10915230");
-    assert_eq!(lines[1]["url"], "https://www.koreaherald.com/view.php?ud=20230330000512");
+    assert_eq!(
+        lines[0]["url"],
+        "https://www.koreaherald.com/article/10915230"
+    );
+    assert_eq!(
+        lines[1]["url"],
+        "https://www.koreaherald.com/view.php?ud=20230330000512"
+    );
 
     // --url names a page that does not name itself.
     let out = common::cli(&[
@@ -144,5 +182,9 @@ fn the_extract_command_prints_one_json_record_per_page() {
         "https://www.koreaherald.com/article/10915404",
     ]);
     assert!(!out.status.success());
-    assert!(common::stderr(&out).contains("not an article"), "{}", common::stderr(&out));
+    assert!(
+        common::stderr(&out).contains("not an article"),
+        "{}",
+        common::stderr(&out)
+    );
 }

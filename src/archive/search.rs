@@ -30,9 +30,13 @@ impl Archive {
                    FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
                    WHERE articles_fts MATCH ?1
                    ORDER BY rank LIMIT ?4";
-        let run = || -> rusqlite::Result<Vec<Hit>> {
-            let mut st = self.conn.prepare_cached(sql)?;
-            let rows = st.query_map(rusqlite::params![query, marks.0, marks.1, limit], |r| {
+        let mut st = self
+            .conn
+            .prepare_cached(sql)
+            .map_err(ArchiveError::sql("preparing the search"))?;
+        let fts = fts_query(query);
+        let rows = st
+            .query_map(rusqlite::params![fts, marks.0, marks.1, limit], |r| {
                 Ok(Hit {
                     url: r.get(0)?,
                     title: r.get(1)?,
@@ -41,24 +45,65 @@ impl Archive {
                     rank: r.get(4)?,
                     snippet: r.get(5)?,
                 })
-            })?;
-            rows.collect()
-        };
-        run().map_err(|e| match &e {
-            rusqlite::Error::SqliteFailure(_, Some(msg))
-                if msg.contains("fts5")
-                    || msg.contains("syntax error")
-                    || msg.contains("no such column") =>
-            {
+            })
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<Hit>>>());
+        rows.map_err(|e| match e {
+            // The statement is ours and prepared; an error while running it
+            // comes from the user's FTS5 query.
+            rusqlite::Error::SqliteFailure(f, msg) if f.code == rusqlite::ErrorCode::Unknown => {
                 ArchiveError::BadQuery {
                     query: query.to_string(),
-                    message: msg.clone(),
+                    message: msg.unwrap_or_else(|| f.to_string()),
                 }
             }
-            _ => ArchiveError::Sql {
+            other => ArchiveError::Sql {
                 context: "searching",
-                source: e,
+                source: other,
             },
         })
+    }
+}
+
+/// Quotes bare words that FTS5 would misread (`re-identified`, `S.Korea`),
+/// leaving its own syntax alone: "phrases", prefix*, NEAR(...), AND/OR/NOT,
+/// column:filters and parentheses.
+fn fts_query(query: &str) -> String {
+    let mut out = Vec::new();
+    let mut in_quote = false;
+    for word in query.split(' ') {
+        if in_quote || word.contains('"') {
+            in_quote ^= word.matches('"').count() % 2 == 1;
+            out.push(word.to_string());
+            continue;
+        }
+        let plain = word.chars().all(|c| c.is_alphanumeric() || c == '_');
+        let syntax = word.contains([':', '(', ')', '*', '^', '+', ','])
+            || matches!(word, "AND" | "OR" | "NOT" | "NEAR");
+        if plain || syntax || word.is_empty() {
+            out.push(word.to_string());
+        } else {
+            out.push(format!("\"{word}\""));
+        }
+    }
+    out.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts_query;
+
+    #[test]
+    fn words_fts5_would_misread_are_quoted_and_its_syntax_kept() {
+        assert_eq!(fts_query("re-identified data"), "\"re-identified\" data");
+        assert_eq!(
+            fts_query("\"data protection\" bill*"),
+            "\"data protection\" bill*"
+        );
+        assert_eq!(
+            fts_query("title:bill OR NEAR(data privacy, 5)"),
+            "title:bill OR NEAR(data privacy, 5)"
+        );
+        assert_eq!(fts_query("\"a-b c\" d"), "\"a-b c\" d");
+        assert_eq!(fts_query("개인정보 보호법"), "개인정보 보호법");
     }
 }

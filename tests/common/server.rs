@@ -50,7 +50,10 @@ impl FixtureServer {
     pub fn start_on(root: &Path, port: u16) -> std::io::Result<FixtureServer> {
         let manifest = std::fs::read_to_string(root.join("manifest.tsv"))?;
         let mut routes = HashMap::new();
-        for line in manifest.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        for line in manifest
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        {
             let cols: Vec<&str> = line.split('\t').collect();
             if cols.len() < 4 {
                 continue;
@@ -134,7 +137,11 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
             Ok(0) | Err(_) => return,
             Ok(_) => {}
         }
-        let target = request_line.split_whitespace().nth(1).unwrap_or("/").to_string();
+        let target = request_line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or("/")
+            .to_string();
         let mut if_none_match = None;
         loop {
             let mut line = String::new();
@@ -152,22 +159,29 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
                 }
             }
         }
-        let route = state.lock().ok().and_then(|s| s.routes.get(&target).cloned());
-        let (status, content_type, body, etag) = match route.and_then(|r| {
-            std::fs::read(&r.file).ok().map(|b| (r, b))
-        }) {
-            Some((r, body)) => {
-                let mut h = DefaultHasher::new();
-                body.hash(&mut h);
-                let etag = format!("\"{:016x}\"", h.finish());
-                if if_none_match.as_deref() == Some(etag.as_str()) {
-                    (304, r.content_type, Vec::new(), Some(etag))
-                } else {
-                    (r.status, r.content_type, body, Some(etag))
+        let route = state
+            .lock()
+            .ok()
+            .and_then(|s| s.routes.get(&target).cloned());
+        let (status, content_type, body, etag) =
+            match route.and_then(|r| std::fs::read(&r.file).ok().map(|b| (r, b))) {
+                Some((r, body)) => {
+                    let mut h = DefaultHasher::new();
+                    body.hash(&mut h);
+                    let etag = format!("\"{:016x}\"", h.finish());
+                    if if_none_match.as_deref() == Some(etag.as_str()) {
+                        (304, r.content_type, Vec::new(), Some(etag))
+                    } else {
+                        (r.status, r.content_type, body, Some(etag))
+                    }
                 }
-            }
-            None => (404, "text/html".to_string(), b"<h1>Not Found</h1>".to_vec(), None),
-        };
+                None => (
+                    404,
+                    "text/html".to_string(),
+                    b"<h1>Not Found</h1>".to_vec(),
+                    None,
+                ),
+            };
         if let Ok(mut s) = state.lock() {
             s.log.push(Request {
                 target: target.clone(),

@@ -1,0 +1,344 @@
+//! Black-box: the `crawl` and `search` commands against the fixture site
+//! served on 127.0.0.1, checked through the archive a user would query.
+
+mod common;
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use common::server::FixtureServer;
+use rusqlite::Connection;
+
+struct Setup {
+    server: FixtureServer,
+    _dir: tempfile::TempDir,
+    config: PathBuf,
+    db: PathBuf,
+}
+
+/// The fixture articles are dated November 2026; a wide revisit window keeps
+/// them "young" whatever day the tests run.
+fn setup(max_pages: u32) -> Setup {
+    let server = FixtureServer::start(&common::fixtures()).expect("fixture server");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("archive.db");
+    let config = dir.path().join("herald.toml");
+    let text = format!(
+        r#"
+[site]
+base_url = "{base}"
+max_pages = {max_pages}
+
+[archive]
+path = "{db}"
+
+[http]
+min_delay = "0s"
+timeout = "10s"
+
+[revisit]
+window = "36500d"
+interval = "3650d"
+
+[[section]]
+name = "National"
+path = "/National"
+schedule = "*/15 * * * *"
+pages = 2
+
+[[section]]
+name = "Business"
+path = "/Business"
+schedule = "*/30 * * * *"
+
+[[section]]
+name = "LifenCulture"
+path = "/LifenCulture"
+schedule = "0 * * * *"
+
+[[section]]
+name = "Opinion"
+path = "/Opinion"
+schedule = "0 */3 * * *"
+"#,
+        base = server.url(),
+        db = db.display()
+    );
+    std::fs::write(&config, text).expect("write config");
+    Setup {
+        server,
+        _dir: dir,
+        config,
+        db,
+    }
+}
+
+fn crawl(s: &Setup, extra: &[&str]) -> String {
+    let mut args = vec!["crawl", "--config", s.config.to_str().expect("utf-8 path")];
+    args.extend_from_slice(extra);
+    let out = common::cli(&args);
+    assert!(
+        out.status.success(),
+        "crawl failed: {}",
+        common::stderr(&out)
+    );
+    common::stdout(&out)
+}
+
+fn db(path: &Path) -> Connection {
+    Connection::open(path).expect("open archive")
+}
+
+fn count(conn: &Connection, sql: &str) -> i64 {
+    conn.query_row(sql, [], |r| r.get(0)).expect(sql)
+}
+
+fn is_article_request(target: &str) -> bool {
+    target.starts_with("/article/") || target.starts_with("/view.php")
+}
+
+#[test]
+fn a_fresh_crawl_archives_each_article_once_and_a_second_crawl_fetches_no_article() {
+    let s = setup(2);
+    let summary = crawl(&s, &[]);
+    for section in ["National:", "Business:", "LifenCulture:", "Opinion:"] {
+        assert!(
+            summary.contains(section),
+            "summary lacks {section}: {summary}"
+        );
+    }
+
+    let conn = db(&s.db);
+    assert_eq!(count(&conn, "SELECT count(*) FROM articles"), 6);
+    let seed_addresses: Vec<String> = conn
+        .prepare(
+            "SELECT u.url FROM article_urls u JOIN articles a ON a.id = u.article_id
+             WHERE a.url = 'https://www.koreaherald.com/article/10072519' ORDER BY u.url",
+        )
+        .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+        .expect("addresses");
+    assert_eq!(
+        seed_addresses,
+        [
+            "https://www.koreaherald.com/article/10072519",
+            "https://www.koreaherald.com/view.php?ud=20230330000512"
+        ]
+    );
+    // Mobile host and tracking parameters landed on the canonical record.
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM article_urls WHERE url LIKE '%m.koreaherald%' OR url LIKE '%utm_%'"),
+        0
+    );
+
+    let targets = s.server.targets();
+    assert!(
+        !targets.iter().any(|t| t == "/article/10999999"),
+        "robots.txt was not obeyed"
+    );
+    let mut once = HashSet::new();
+    for t in &targets {
+        assert!(
+            once.insert(t),
+            "{t} requested twice in one run: {targets:?}"
+        );
+    }
+    // Links from the breaking-news bar and "Most Popular" are not this site's list.
+    assert!(!targets
+        .iter()
+        .any(|t| t == "/article/10915299" || t == "/article/10914702"));
+
+    // The soft 404 is not archived, and its failure is recorded with the reason.
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM article_urls WHERE url LIKE '%10915404'"
+        ),
+        0
+    );
+    let reason: String = conn
+        .query_row(
+            "SELECT last_error FROM pending_fetches WHERE url = 'https://www.koreaherald.com/article/10915404'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("pending fetch recorded");
+    assert!(reason.contains("not an article"), "{reason}");
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT failures FROM crawl_runs WHERE section = 'LifenCulture'"
+        ),
+        1
+    );
+    assert_eq!(count(&conn, "SELECT count(*) FROM article_revisions"), 6);
+
+    s.server.clear_log();
+    let summary = crawl(&s, &[]);
+    let again = s.server.targets();
+    assert!(
+        !again.iter().any(|t| is_article_request(t)),
+        "second crawl requested articles: {again:?}\n{summary}"
+    );
+    assert_eq!(count(&conn, "SELECT count(*) FROM articles"), 6);
+}
+
+#[test]
+fn listing_goes_past_pages_while_every_link_is_new_but_stops_at_max_pages() {
+    let s = setup(1);
+    crawl(&s, &["--section", "National", "--pages", "1"]);
+    let targets = s.server.targets();
+    assert!(targets.contains(&"/National".to_string()));
+    assert!(
+        !targets.contains(&"/National?page=2".to_string()),
+        "{targets:?}"
+    );
+
+    // With room to go on, a page of only new links leads to the next page.
+    let s = setup(3);
+    crawl(&s, &["--section", "National", "--pages", "1"]);
+    let targets = s.server.targets();
+    assert!(
+        targets.contains(&"/National?page=2".to_string()),
+        "{targets:?}"
+    );
+}
+
+#[test]
+fn an_edited_article_becomes_a_new_revision_on_revisit() {
+    let s = setup(2);
+    crawl(&s, &[]);
+    let conn = db(&s.db);
+    let bill = "https://www.koreaherald.com/article/10915012";
+
+    s.server
+        .replace("/article/10915012", "site/article/10915012-revised.html");
+    s.server.clear_log();
+    let summary = crawl(&s, &["--revisit"]);
+    assert!(summary.contains("(revisit):"), "{summary}");
+    // Revisits are conditional: unchanged pages answer 304.
+    let revisits: Vec<_> = s
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| is_article_request(&r.target))
+        .collect();
+    assert_eq!(revisits.len(), 6, "{revisits:?}");
+    assert!(revisits.iter().all(|r| r.if_none_match.is_some()));
+    assert_eq!(revisits.iter().filter(|r| r.status == 304).count(), 5);
+
+    let (revision, updated, body): (i64, String, String) = conn
+        .query_row(
+            "SELECT revision, updated_at, body FROM articles WHERE url = ?1",
+            [bill],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("bill");
+    assert_eq!(revision, 2);
+    assert_eq!(updated, "2026-11-27T12:05:00Z");
+    assert!(body.contains("re-identified individuals"));
+    let first_body: String = conn
+        .query_row(
+            "SELECT r.body FROM article_revisions r JOIN articles a ON a.id = r.article_id
+             WHERE a.url = ?1 AND r.revision = 1",
+            [bill],
+            |r| r.get(0),
+        )
+        .expect("first revision");
+    assert!(!first_body.contains("re-identified"));
+    assert_eq!(count(&conn, "SELECT count(*) FROM articles"), 6);
+
+    // Without --revisit, nothing is due yet: the interval has not passed.
+    s.server.clear_log();
+    crawl(&s, &[]);
+    assert!(!s.server.targets().iter().any(|t| is_article_request(t)));
+
+    // The new text is searchable; the old wording of the row is gone from the index.
+    let out = common::cli(&[
+        "search",
+        "--config",
+        s.config.to_str().expect("path"),
+        "--json",
+        "re-identified",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let hits: Vec<serde_json::Value> = common::stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0]["url"], bill);
+}
+
+#[test]
+fn search_finds_archived_articles_with_rank_and_snippet() {
+    let s = setup(2);
+    crawl(&s, &[]);
+    let cfg = s.config.to_str().expect("path");
+    let out = common::cli(&["search", "--config", cfg, "--json", "data protection"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let first: serde_json::Value =
+        serde_json::from_str(common::stdout(&out).lines().next().expect("a hit")).expect("json");
+    assert_eq!(first["url"], "https://www.koreaherald.com/article/10915012");
+    assert_eq!(first["section"], "National");
+    assert_eq!(first["published_at"], "2026-11-27T07:02:00Z");
+    assert!(first["rank"].is_number());
+    assert!(first["snippet"].as_str().is_some_and(|s| !s.is_empty()));
+    for field in ["title", "url", "section", "published_at", "rank", "snippet"] {
+        assert!(first.get(field).is_some(), "{field}");
+    }
+
+    // Stemming, Korean words and plain text output.
+    let out = common::cli(&["search", "--config", cfg, "protect"]);
+    assert!(common::stdout(&out).contains("Assembly passes revised data protection bill"));
+    let out = common::cli(&["search", "--config", cfg, "개인정보"]);
+    assert!(
+        common::stdout(&out).contains("article/10915012"),
+        "{}",
+        common::stdout(&out)
+    );
+
+    let out = common::cli(&["search", "--config", cfg, "\"unbalanced"]);
+    assert!(!out.status.success());
+    let err = common::stderr(&out);
+    assert!(err.contains("bad search query"), "{err}");
+}
+
+#[test]
+fn a_site_that_does_not_answer_fails_the_runs_but_not_the_command() {
+    let s = setup(1);
+    // Point the config at a port nothing listens on.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = dead.local_addr().expect("addr").port();
+    drop(dead);
+    let text = std::fs::read_to_string(&s.config)
+        .expect("config")
+        .replace(&s.server.url(), &format!("http://127.0.0.1:{port}"));
+    std::fs::write(&s.config, text).expect("config");
+    let summary = crawl(&s, &[]);
+    assert!(summary.contains("run failed"), "{summary}");
+    let conn = db(&s.db);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM crawl_runs WHERE status = 'failed'"
+        ),
+        4
+    );
+    assert_eq!(count(&conn, "SELECT count(*) FROM articles"), 0);
+}
+
+#[test]
+fn a_bad_config_is_an_error_that_names_the_line() {
+    let s = setup(1);
+    let text = std::fs::read_to_string(&s.config).expect("config")
+        + "\n[[section]]\nname = \"X\"\npath = \"/X\"\nschedule = \"every day\"\n";
+    std::fs::write(&s.config, text).expect("config");
+    let out = common::cli(&["crawl", "--config", s.config.to_str().expect("path")]);
+    assert!(!out.status.success());
+    let err = common::stderr(&out);
+    assert!(err.contains("line") && err.contains("schedule"), "{err}");
+    assert!(
+        !s.db.exists(),
+        "nothing should be created from a bad config"
+    );
+}

@@ -70,6 +70,13 @@ fn main() -> ExitCode {
     init_logging();
     match run(cli) {
         Ok(code) => code,
+        // A closed pipe (`| head`) is the reader's choice, not a failure.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE

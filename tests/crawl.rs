@@ -342,3 +342,32 @@ fn a_bad_config_is_an_error_that_names_the_line() {
         "nothing should be created from a bad config"
     );
 }
+
+#[test]
+fn the_shipped_config_is_valid_and_check_config_shows_next_runs() {
+    let cfg = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config/herald.toml");
+    let out = common::cli(&["check-config", "--config", cfg.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let text = common::stdout(&out);
+    let national = text
+        .lines()
+        .find(|l| l.starts_with("National "))
+        .expect("a National line");
+    assert_eq!(national.matches(", ").count(), 2, "three next runs: {national}");
+    for section in ["Business", "LifenCulture", "Sports", "World", "Opinion", "National/Politics"] {
+        assert!(text.contains(section), "{section} missing: {text}");
+    }
+}
+
+#[test]
+fn the_config_is_found_through_the_environment() {
+    let s = setup(1);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_herald-archiver"))
+        .arg("check-config")
+        .env("HERALD_ARCHIVER_CONFIG", &s.config)
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(common::stdout(&out).contains(s.config.to_str().expect("path")));
+}

@@ -1,0 +1,181 @@
+//! The archive's promises: one record per article, addresses and revisions
+//! kept, the full-text index in step with the table on insert, update and delete.
+
+use std::collections::BTreeMap;
+
+use herald_archiver::archive::{Archive, Stored};
+use herald_archiver::extract::Record;
+
+fn record(url: &str, title: &str, body: &str) -> Record {
+    Record {
+        url: url.into(),
+        title: title.into(),
+        subtitle: None,
+        authors: vec!["Kim Arin".into()],
+        section: Some("National".into()),
+        subsection: None,
+        published_at: Some("2026-11-27T07:02:00Z".into()),
+        updated_at: Some("2026-11-27T07:02:00Z".into()),
+        body: body.into(),
+        captions: vec![],
+        images: vec![],
+        sources: BTreeMap::new(),
+    }
+}
+
+fn open() -> (tempfile::TempDir, Archive) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let archive = Archive::open(&dir.path().join("a.db")).expect("open");
+    (dir, archive)
+}
+
+fn urls(archive: &Archive, query: &str) -> Vec<String> {
+    archive
+        .search(query, 10, ("[", "]"))
+        .expect("search")
+        .into_iter()
+        .map(|h| h.url)
+        .collect()
+}
+
+fn fts_consistent(archive: &Archive) {
+    archive
+        .connection()
+        .execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')", [])
+        .expect("FTS index matches the articles table");
+}
+
+const A: &str = "https://www.koreaherald.com/article/1";
+
+#[test]
+fn the_index_follows_inserts_updates_and_deletes() {
+    let (_d, mut archive) = open();
+    let r1 = record(A, "Assembly passes bill", "Lawmakers approved the privacy measure.");
+    assert_eq!(archive.store(&r1, &[A], "2026-11-27T08:00:00Z").expect("store"), Stored::New);
+    assert_eq!(urls(&archive, "privacy"), [A]);
+    fts_consistent(&archive);
+
+    // An edit replaces the indexed text: the old words no longer match.
+    let r2 = record(A, "Assembly passes bill", "Lawmakers approved the surveillance measure.");
+    assert_eq!(archive.store(&r2, &[A], "2026-11-27T09:00:00Z").expect("store"), Stored::NewRevision);
+    assert!(urls(&archive, "privacy").is_empty());
+    assert_eq!(urls(&archive, "surveillance"), [A]);
+    fts_consistent(&archive);
+
+    archive
+        .connection()
+        .execute("DELETE FROM articles WHERE url = ?1", [A])
+        .expect("delete");
+    assert!(urls(&archive, "surveillance").is_empty());
+    fts_consistent(&archive);
+    // Addresses and revisions go with the article.
+    let left: i64 = archive
+        .connection()
+        .query_row(
+            "SELECT (SELECT count(*) FROM article_urls) + (SELECT count(*) FROM article_revisions)",
+            [],
+            |r| r.get(0),
+        )
+        .expect("count");
+    assert_eq!(left, 0);
+}
+
+#[test]
+fn same_content_under_another_address_is_one_article() {
+    let (_d, mut archive) = open();
+    let legacy = "https://www.koreaherald.com/view.php?ud=20230330000512";
+    let body = "Some 100 officials met.\n\nThey discussed trade.";
+    assert_eq!(
+        archive.store(&record(legacy, "Talks", body), &[legacy], "t1").expect("store"),
+        Stored::New
+    );
+    // Whitespace differences do not make another article.
+    let spaced = "Some 100  officials met.\n\nThey discussed\u{a0}trade.";
+    assert_eq!(
+        archive.store(&record(A, "Talks", spaced), &[A], "t2").expect("store"),
+        Stored::NewAddress
+    );
+    let conn = archive.connection();
+    let (articles, addresses, url): (i64, i64, String) = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM articles), (SELECT count(*) FROM article_urls), (SELECT url FROM articles)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .expect("counts");
+    assert_eq!((articles, addresses), (1, 2));
+    // Today's /article/N form becomes the canonical address.
+    assert_eq!(url, A);
+
+    // Storing the same state again changes nothing.
+    assert_eq!(
+        archive.store(&record(A, "Talks", body), &[A, legacy], "t3").expect("store"),
+        Stored::Unchanged
+    );
+    let revisions: i64 = archive
+        .connection()
+        .query_row("SELECT count(*) FROM article_revisions", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(revisions, 1);
+}
+
+#[test]
+fn a_headline_correction_is_a_revision() {
+    let (_d, mut archive) = open();
+    archive.store(&record(A, "Assembley passes bill", "Body."), &[A], "t1").expect("store");
+    assert_eq!(
+        archive.store(&record(A, "Assembly passes bill", "Body."), &[A], "t2").expect("store"),
+        Stored::NewRevision
+    );
+    assert_eq!(urls(&archive, "assembly"), [A]);
+}
+
+#[test]
+fn failed_links_wait_longer_after_each_failure() {
+    let (_d, archive) = open();
+    let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-28T00:00:00Z")
+        .expect("time")
+        .with_timezone(&chrono::Utc);
+    archive.record_failure(A, "National", "GET: 500", t0).expect("record");
+    assert!(archive.is_waiting(A, "2026-11-28T00:59:00Z").expect("query"));
+    assert!(!archive.is_waiting(A, "2026-11-28T01:00:00Z").expect("query"));
+    archive.record_failure(A, "National", "GET: 500", t0).expect("record");
+    assert!(archive.is_waiting(A, "2026-11-28T01:59:00Z").expect("query"));
+    assert_eq!(archive.pending_due("National", "2026-11-28T02:00:00Z").expect("due"), [A]);
+    // Archiving the article clears its pending entry.
+    let mut archive = archive;
+    archive.store(&record(A, "T", "B."), &[A], "t").expect("store");
+    assert!(archive.pending_due("National", "9999").expect("due").is_empty());
+}
+
+#[test]
+fn an_archive_from_a_newer_version_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("a.db");
+    drop(Archive::open(&path).expect("open"));
+    let conn = rusqlite::Connection::open(&path).expect("open");
+    conn.pragma_update(None, "user_version", 99).expect("pragma");
+    drop(conn);
+    let err = Archive::open(&path).expect_err("too new");
+    assert!(err.to_string().contains("upgrade herald-archiver"), "{err}");
+}
+
+#[test]
+fn reopening_applies_no_migration_twice_and_keeps_data() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("a.db");
+    let mut a = Archive::open(&path).expect("open");
+    a.store(&record(A, "T", "B."), &[A], "t").expect("store");
+    drop(a);
+    let a = Archive::open(&path).expect("reopen");
+    let n: i64 = a
+        .connection()
+        .query_row("SELECT count(*) FROM articles", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(n, 1);
+    let mode: String = a
+        .connection()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .expect("pragma");
+    assert_eq!(mode, "wal");
+}

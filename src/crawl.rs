@@ -43,6 +43,17 @@ pub struct SectionReport {
 impl std::fmt::Display for SectionReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let c = &self.counts;
+        if self.section == REVISIT {
+            return write!(
+                f,
+                "{}: {} checked, {} revisions, {} unchanged, {} failed",
+                self.section,
+                c.links_found,
+                c.new_revisions,
+                c.unchanged + c.duplicates,
+                c.failures
+            );
+        }
         write!(
             f,
             "{}: {} pages, {} links, {} new, {} revisions, {} duplicates, {} unchanged, {} skipped, {} failed",

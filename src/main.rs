@@ -84,9 +84,11 @@ fn main() -> ExitCode {
     }
 }
 
+/// Warnings and errors by default: the one-shot commands print their own
+/// summary on stdout. `RUST_LOG=herald_archiver=debug` shows every request.
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,herald_archiver=info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -41,7 +41,10 @@ fn urls(archive: &Archive, query: &str) -> Vec<String> {
 fn fts_consistent(archive: &Archive) {
     archive
         .connection()
-        .execute("INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')", [])
+        .execute(
+            "INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')",
+            [],
+        )
         .expect("FTS index matches the articles table");
 }
 
@@ -50,14 +53,32 @@ const A: &str = "https://www.koreaherald.com/article/1";
 #[test]
 fn the_index_follows_inserts_updates_and_deletes() {
     let (_d, mut archive) = open();
-    let r1 = record(A, "Assembly passes bill", "Lawmakers approved the privacy measure.");
-    assert_eq!(archive.store(&r1, &[A], "2026-11-27T08:00:00Z").expect("store"), Stored::New);
+    let r1 = record(
+        A,
+        "Assembly passes bill",
+        "Lawmakers approved the privacy measure.",
+    );
+    assert_eq!(
+        archive
+            .store(&r1, &[A], "2026-11-27T08:00:00Z")
+            .expect("store"),
+        Stored::New
+    );
     assert_eq!(urls(&archive, "privacy"), [A]);
     fts_consistent(&archive);
 
     // An edit replaces the indexed text: the old words no longer match.
-    let r2 = record(A, "Assembly passes bill", "Lawmakers approved the surveillance measure.");
-    assert_eq!(archive.store(&r2, &[A], "2026-11-27T09:00:00Z").expect("store"), Stored::NewRevision);
+    let r2 = record(
+        A,
+        "Assembly passes bill",
+        "Lawmakers approved the surveillance measure.",
+    );
+    assert_eq!(
+        archive
+            .store(&r2, &[A], "2026-11-27T09:00:00Z")
+            .expect("store"),
+        Stored::NewRevision
+    );
     assert!(urls(&archive, "privacy").is_empty());
     assert_eq!(urls(&archive, "surveillance"), [A]);
     fts_consistent(&archive);
@@ -86,13 +107,17 @@ fn same_content_under_another_address_is_one_article() {
     let legacy = "https://www.koreaherald.com/view.php?ud=20230330000512";
     let body = "Some 100 officials met.\n\nThey discussed trade.";
     assert_eq!(
-        archive.store(&record(legacy, "Talks", body), &[legacy], "t1").expect("store"),
+        archive
+            .store(&record(legacy, "Talks", body), &[legacy], "t1")
+            .expect("store"),
         Stored::New
     );
     // Whitespace differences do not make another article.
     let spaced = "Some 100  officials met.\n\nThey discussed\u{a0}trade.";
     assert_eq!(
-        archive.store(&record(A, "Talks", spaced), &[A], "t2").expect("store"),
+        archive
+            .store(&record(A, "Talks", spaced), &[A], "t2")
+            .expect("store"),
         Stored::NewAddress
     );
     let conn = archive.connection();
@@ -109,7 +134,9 @@ fn same_content_under_another_address_is_one_article() {
 
     // Storing the same state again changes nothing.
     assert_eq!(
-        archive.store(&record(A, "Talks", body), &[A, legacy], "t3").expect("store"),
+        archive
+            .store(&record(A, "Talks", body), &[A, legacy], "t3")
+            .expect("store"),
         Stored::Unchanged
     );
     let revisions: i64 = archive
@@ -122,9 +149,13 @@ fn same_content_under_another_address_is_one_article() {
 #[test]
 fn a_headline_correction_is_a_revision() {
     let (_d, mut archive) = open();
-    archive.store(&record(A, "Assembley passes bill", "Body."), &[A], "t1").expect("store");
+    archive
+        .store(&record(A, "Assembley passes bill", "Body."), &[A], "t1")
+        .expect("store");
     assert_eq!(
-        archive.store(&record(A, "Assembly passes bill", "Body."), &[A], "t2").expect("store"),
+        archive
+            .store(&record(A, "Assembly passes bill", "Body."), &[A], "t2")
+            .expect("store"),
         Stored::NewRevision
     );
     assert_eq!(urls(&archive, "assembly"), [A]);
@@ -136,16 +167,36 @@ fn failed_links_wait_longer_after_each_failure() {
     let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-28T00:00:00Z")
         .expect("time")
         .with_timezone(&chrono::Utc);
-    archive.record_failure(A, "National", "GET: 500", t0).expect("record");
-    assert!(archive.is_waiting(A, "2026-11-28T00:59:00Z").expect("query"));
-    assert!(!archive.is_waiting(A, "2026-11-28T01:00:00Z").expect("query"));
-    archive.record_failure(A, "National", "GET: 500", t0).expect("record");
-    assert!(archive.is_waiting(A, "2026-11-28T01:59:00Z").expect("query"));
-    assert_eq!(archive.pending_due("National", "2026-11-28T02:00:00Z").expect("due"), [A]);
+    archive
+        .record_failure(A, "National", "GET: 500", t0)
+        .expect("record");
+    assert!(archive
+        .is_waiting(A, "2026-11-28T00:59:00Z")
+        .expect("query"));
+    assert!(!archive
+        .is_waiting(A, "2026-11-28T01:00:00Z")
+        .expect("query"));
+    archive
+        .record_failure(A, "National", "GET: 500", t0)
+        .expect("record");
+    assert!(archive
+        .is_waiting(A, "2026-11-28T01:59:00Z")
+        .expect("query"));
+    assert_eq!(
+        archive
+            .pending_due("National", "2026-11-28T02:00:00Z")
+            .expect("due"),
+        [A]
+    );
     // Archiving the article clears its pending entry.
     let mut archive = archive;
-    archive.store(&record(A, "T", "B."), &[A], "t").expect("store");
-    assert!(archive.pending_due("National", "9999").expect("due").is_empty());
+    archive
+        .store(&record(A, "T", "B."), &[A], "t")
+        .expect("store");
+    assert!(archive
+        .pending_due("National", "9999")
+        .expect("due")
+        .is_empty());
 }
 
 #[test]
@@ -154,7 +205,8 @@ fn an_archive_from_a_newer_version_is_refused() {
     let path = dir.path().join("a.db");
     drop(Archive::open(&path).expect("open"));
     let conn = rusqlite::Connection::open(&path).expect("open");
-    conn.pragma_update(None, "user_version", 99).expect("pragma");
+    conn.pragma_update(None, "user_version", 99)
+        .expect("pragma");
     drop(conn);
     let err = Archive::open(&path).expect_err("too new");
     assert!(err.to_string().contains("upgrade herald-archiver"), "{err}");

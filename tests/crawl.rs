@@ -353,8 +353,19 @@ fn the_shipped_config_is_valid_and_check_config_shows_next_runs() {
         .lines()
         .find(|l| l.starts_with("National "))
         .expect("a National line");
-    assert_eq!(national.matches(", ").count(), 2, "three next runs: {national}");
-    for section in ["Business", "LifenCulture", "Sports", "World", "Opinion", "National/Politics"] {
+    assert_eq!(
+        national.matches(", ").count(),
+        2,
+        "three next runs: {national}"
+    );
+    for section in [
+        "Business",
+        "LifenCulture",
+        "Sports",
+        "World",
+        "Opinion",
+        "National/Politics",
+    ] {
         assert!(text.contains(section), "{section} missing: {text}");
     }
 }
@@ -370,4 +381,33 @@ fn the_config_is_found_through_the_environment() {
         .expect("run");
     assert!(out.status.success(), "{}", common::stderr(&out));
     assert!(common::stdout(&out).contains(s.config.to_str().expect("path")));
+}
+
+/// The example queries of docs/schema.md, run against a crawled archive, so the
+/// documentation cannot drift from the schema.
+#[test]
+fn every_documented_example_query_runs_and_answers() {
+    let s = setup(2);
+    crawl(&s, &[]);
+    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/schema.md"))
+        .expect("docs/schema.md");
+    let queries: Vec<&str> = doc
+        .split("```sql")
+        .skip(1)
+        .filter_map(|block| block.split("```").next())
+        .collect();
+    assert!(
+        queries.len() >= 10,
+        "found {} example queries",
+        queries.len()
+    );
+    let conn = db(&s.db);
+    for q in queries {
+        let mut st = conn.prepare(q).unwrap_or_else(|e| panic!("{e}\n{q}"));
+        let rows = st
+            .query_map([], |_| Ok(()))
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<()>>>())
+            .unwrap_or_else(|e| panic!("{e}\n{q}"));
+        assert!(!rows.is_empty(), "no rows from:\n{q}");
+    }
 }

@@ -22,7 +22,7 @@ pub fn article(
     profile: &Profile,
     site: &SiteUrls,
 ) -> Result<Record, ExtractError> {
-    let doc = Html::parse_document(html);
+    let doc = Html::parse_document(&super::prestrip::prestrip(html));
     let meta = Meta::read(&doc);
     let ld = JsonLd::read(&doc);
     let mut sources = BTreeMap::new();
@@ -232,12 +232,14 @@ fn all_matches<'a>(doc: &'a Html, sels: &[Sel]) -> Vec<ElementRef<'a>> {
         .unwrap_or_default()
 }
 
-/// Text of the first element the first matching selector finds.
+/// The first element with text, trying the selectors in order. Lazy: the
+/// article comes before the page's furniture, so this rarely walks it all.
 fn first_text(doc: &Html, sels: &[Sel]) -> Option<String> {
-    all_matches(doc, sels)
-        .into_iter()
-        .map(|el| squash(&el.text().collect::<String>()))
-        .find(|t| !t.is_empty())
+    sels.iter().find_map(|s| {
+        doc.select(s.get())
+            .map(|el| squash(&el.text().collect::<String>()))
+            .find(|t| !t.is_empty())
+    })
 }
 
 /// Text of every element the first matching selector finds, joined.
@@ -252,7 +254,7 @@ fn all_text(doc: &Html, sels: &[Sel]) -> Option<String> {
 /// A section link's first path segment (`/LifenCulture` -> `LifenCulture`), a
 /// stable name where the link text ("Life&Culture") is not; else the text.
 fn section_name(doc: &Html, sels: &[Sel]) -> Option<String> {
-    let el = all_matches(doc, sels).into_iter().next()?;
+    let el = sels.iter().find_map(|s| doc.select(s.get()).next())?;
     if let Some(href) = el.value().attr("href") {
         let seg = href
             .trim_start_matches(|c| c != '/')
@@ -379,7 +381,18 @@ impl Meta {
     fn read(doc: &Html) -> Meta {
         let mut m = Meta::default();
         if let Ok(sel) = Selector::parse("meta[content]") {
-            for el in doc.select(&sel) {
+            // Meta tags live in <head>; only a page without any there is searched whole.
+            let head = Selector::parse("head")
+                .ok()
+                .and_then(|h| doc.select(&h).next());
+            let in_head: Vec<ElementRef<'_>> =
+                head.map(|h| h.select(&sel).collect()).unwrap_or_default();
+            let metas = if in_head.is_empty() {
+                doc.select(&sel).collect()
+            } else {
+                in_head
+            };
+            for el in metas {
                 let v = el.value();
                 let key = v.attr("property").or_else(|| v.attr("name")).unwrap_or("");
                 let content = squash(v.attr("content").unwrap_or(""));

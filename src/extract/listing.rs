@@ -10,7 +10,7 @@ use crate::site::urls::{Link, SiteUrls};
 /// once. Only the section's own list counts: links in the navigation, the
 /// breaking-news bar or "Most Popular" are other sections' articles.
 pub fn listing(html: &str, page: &Url, profile: &Profile, site: &SiteUrls) -> Vec<Link> {
-    let doc = Html::parse_document(html);
+    let doc = Html::parse_document(&super::prestrip::prestrip(html));
     let mut seen = HashSet::new();
     let mut links = Vec::new();
     for sel in &profile.listing_links {

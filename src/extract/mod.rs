@@ -4,6 +4,7 @@
 
 mod article;
 mod listing;
+mod prestrip;
 pub mod text;
 
 use std::collections::BTreeMap;

@@ -1,6 +1,7 @@
-//! A small HTTP/1.1 server on 127.0.0.1 that serves the fixture site as its
-//! `manifest.tsv` says, logs every request, answers `If-None-Match` with 304,
-//! and lets a test swap the page behind a path.
+//! A small HTTP/1.1 server on 127.0.0.1 for tests, examples and benchmarks.
+//! [`Server`] answers with a handler, logs every request and turns a matching
+//! `If-None-Match` into a 304; [`FixtureServer`] serves the fixture site as
+//! its `manifest.tsv` says and lets a test swap the page behind a path.
 
 #![allow(dead_code)]
 
@@ -8,16 +9,34 @@ use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::thread;
 
-#[derive(Clone)]
-struct Route {
-    file: PathBuf,
-    status: u16,
-    content_type: String,
+/// What a handler answers.
+pub struct Response {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    pub fn html(body: impl Into<Vec<u8>>) -> Response {
+        Response {
+            status: 200,
+            content_type: "text/html; charset=utf-8".into(),
+            body: body.into(),
+        }
+    }
+
+    pub fn not_found() -> Response {
+        Response {
+            status: 404,
+            content_type: "text/html".into(),
+            body: b"<h1>Not Found</h1>".to_vec(),
+        }
+    }
 }
 
 /// One request as the server saw it.
@@ -28,16 +47,56 @@ pub struct Request {
     pub status: u16,
 }
 
-#[derive(Default)]
-struct State {
-    routes: HashMap<String, Route>,
-    log: Vec<Request>,
+pub type Handler = dyn Fn(&str) -> Response + Send + Sync;
+
+pub struct Server {
+    addr: SocketAddr,
+    log: Arc<Mutex<Vec<Request>>>,
 }
 
+impl Server {
+    /// Listens on `port` of 127.0.0.1 (0: any free port), one thread per connection.
+    pub fn start(port: u16, handler: Arc<Handler>) -> std::io::Result<Server> {
+        let listener = TcpListener::bind(("127.0.0.1", port))?;
+        let addr = listener.local_addr()?;
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let shared = log.clone();
+        thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (log, handler) = (shared.clone(), handler.clone());
+                thread::spawn(move || serve(stream, &*handler, &log));
+            }
+        });
+        Ok(Server { addr, log })
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    pub fn clear_log(&self) {
+        if let Ok(mut l) = self.log.lock() {
+            l.clear();
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Route {
+    file: PathBuf,
+    status: u16,
+    content_type: String,
+}
+
+/// The fixture site, served per its manifest.
 pub struct FixtureServer {
-    addr: std::net::SocketAddr,
+    server: Server,
     root: PathBuf,
-    state: Arc<Mutex<State>>,
+    routes: Arc<Mutex<HashMap<String, Route>>>,
 }
 
 impl FixtureServer {
@@ -46,7 +105,6 @@ impl FixtureServer {
         FixtureServer::start_on(root, 0)
     }
 
-    /// Serves `root` on `port` of 127.0.0.1 (0: any free port).
     pub fn start_on(root: &Path, port: u16) -> std::io::Result<FixtureServer> {
         let manifest = std::fs::read_to_string(root.join("manifest.tsv"))?;
         let mut routes = HashMap::new();
@@ -67,54 +125,52 @@ impl FixtureServer {
                 },
             );
         }
-        let listener = TcpListener::bind(("127.0.0.1", port))?;
-        let addr = listener.local_addr()?;
-        let state = Arc::new(Mutex::new(State {
-            routes,
-            log: Vec::new(),
-        }));
-        let shared = state.clone();
-        thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let state = shared.clone();
-                thread::spawn(move || serve(stream, &state));
+        let routes = Arc::new(Mutex::new(routes));
+        let shared = routes.clone();
+        let handler = move |target: &str| {
+            let route = shared.lock().ok().and_then(|r| r.get(target).cloned());
+            match route.and_then(|r| std::fs::read(&r.file).ok().map(|b| (r, b))) {
+                Some((r, body)) => Response {
+                    status: r.status,
+                    content_type: r.content_type,
+                    body,
+                },
+                None => Response::not_found(),
             }
-        });
+        };
         Ok(FixtureServer {
-            addr,
+            server: Server::start(port, Arc::new(handler))?,
             root: root.to_path_buf(),
-            state,
+            routes,
         })
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.server.url()
+    }
+
+    pub fn requests(&self) -> Vec<Request> {
+        self.server.requests()
     }
 
     /// Every request target (path and query), in order.
-    pub fn requests(&self) -> Vec<Request> {
-        self.state.lock().map(|s| s.log.clone()).unwrap_or_default()
-    }
-
     pub fn targets(&self) -> Vec<String> {
         self.requests().into_iter().map(|r| r.target).collect()
     }
 
     pub fn clear_log(&self) {
-        if let Ok(mut s) = self.state.lock() {
-            s.log.clear();
-        }
+        self.server.clear_log()
     }
 
     /// Serves `file` (relative to the fixture root) at `target` from now on.
     pub fn replace(&self, target: &str, file: &str) {
-        if let Ok(mut s) = self.state.lock() {
-            let route = s.routes.get(target).cloned().unwrap_or(Route {
+        if let Ok(mut routes) = self.routes.lock() {
+            let route = routes.get(target).cloned().unwrap_or(Route {
                 file: PathBuf::new(),
                 status: 200,
                 content_type: "text/html; charset=utf-8".into(),
             });
-            s.routes.insert(
+            routes.insert(
                 target.to_string(),
                 Route {
                     file: self.root.join(file),
@@ -125,7 +181,10 @@ impl FixtureServer {
     }
 }
 
-fn serve(stream: TcpStream, state: &Mutex<State>) {
+fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
+    // Head and body go out in one write; without NODELAY, Nagle's algorithm
+    // and delayed ACKs would stall every keep-alive response by 40 ms.
+    let _ = stream.set_nodelay(true);
     let Ok(write_half) = stream.try_clone() else {
         return;
     };
@@ -159,51 +218,42 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
                 }
             }
         }
-        let route = state
-            .lock()
-            .ok()
-            .and_then(|s| s.routes.get(&target).cloned());
-        let (status, content_type, body, etag) =
-            match route.and_then(|r| std::fs::read(&r.file).ok().map(|b| (r, b))) {
-                Some((r, body)) => {
-                    let mut h = DefaultHasher::new();
-                    body.hash(&mut h);
-                    let etag = format!("\"{:016x}\"", h.finish());
-                    if if_none_match.as_deref() == Some(etag.as_str()) {
-                        (304, r.content_type, Vec::new(), Some(etag))
-                    } else {
-                        (r.status, r.content_type, body, Some(etag))
-                    }
-                }
-                None => (
-                    404,
-                    "text/html".to_string(),
-                    b"<h1>Not Found</h1>".to_vec(),
-                    None,
-                ),
-            };
-        if let Ok(mut s) = state.lock() {
-            s.log.push(Request {
-                target: target.clone(),
-                if_none_match: if_none_match.clone(),
-                status,
+        let mut resp = handler(&target);
+        let etag = (resp.status == 200).then(|| {
+            let mut h = DefaultHasher::new();
+            resp.body.hash(&mut h);
+            format!("\"{:016x}\"", h.finish())
+        });
+        if etag.is_some() && if_none_match == etag {
+            resp.status = 304;
+            resp.body.clear();
+        }
+        if let Ok(mut l) = log.lock() {
+            l.push(Request {
+                target,
+                if_none_match,
+                status: resp.status,
             });
         }
-        let reason = match status {
+        let reason = match resp.status {
             200 => "OK",
             304 => "Not Modified",
             404 => "Not Found",
             _ => "Status",
         };
         let mut head = format!(
-            "HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n",
-            body.len()
+            "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
+            resp.status,
+            resp.content_type,
+            resp.body.len()
         );
         if let Some(etag) = etag {
             head.push_str(&format!("ETag: {etag}\r\n"));
         }
         head.push_str("\r\n");
-        if out.write_all(head.as_bytes()).is_err() || out.write_all(&body).is_err() {
+        let mut message = head.into_bytes();
+        message.extend_from_slice(&resp.body);
+        if out.write_all(&message).is_err() {
             return;
         }
         let _ = out.flush();

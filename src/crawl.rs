@@ -12,7 +12,7 @@ use url::Url;
 
 use crate::archive::{Archive, RunCounts, Stored, Validators};
 use crate::config::{Config, SectionConfig};
-use crate::error::{ArchiveError, Error, ExtractError};
+use crate::error::{chain, ArchiveError, Error, ExtractError};
 use crate::extract::{self, text::format_utc};
 use crate::fetch::{Fetcher, Page, Robots};
 use crate::site::profile::Profile;
@@ -121,7 +121,7 @@ impl Crawler {
                 Ok(robots) => self.crawl_section(section, opts, robots, &mut seen).await?,
                 Err(e) => self.failed_run(
                     &section.name,
-                    &format!("robots.txt unavailable, nothing fetched: {e}"),
+                    &format!("robots.txt unavailable, nothing fetched: {}", chain(e)),
                 )?,
             };
             reports.push(report);
@@ -213,10 +213,10 @@ impl Crawler {
                 Ok(Page::Fetched { body, .. }) => body,
                 Ok(Page::NotModified) => break,
                 Err(e) if page > required => {
-                    tracing::debug!(section = %section.name, page, error = %e, "no further list page");
+                    tracing::debug!(section = %section.name, page, error = %chain(&e), "no further list page");
                     break;
                 }
-                Err(e) => return Ok((links, Some(format!("list page {page}: {e}")))),
+                Err(e) => return Ok((links, Some(format!("list page {page}: {}", chain(&e))))),
             };
             counts.pages += 1;
             let (site, profile) = (self.site.clone(), self.profile.clone());
@@ -265,7 +265,7 @@ impl Crawler {
                 self.lock().touch(&canonical, &now())?;
                 return Ok(Outcome::NotModified);
             }
-            Err(e) => return self.fail(&canonical, section, &e.to_string(), validators.is_some()),
+            Err(e) => return self.fail(&canonical, section, &chain(&e), validators.is_some()),
         };
         let (site, profile, archive) = (
             self.site.clone(),

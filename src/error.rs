@@ -10,7 +10,7 @@ pub enum ConfigError {
         "no config file found: looked at {tried}; pass --config PATH or set HERALD_ARCHIVER_CONFIG"
     )]
     NotFound { tried: String },
-    #[error("cannot read config file {path}: {source}")]
+    #[error("cannot read config file {path}")]
     Read {
         path: PathBuf,
         source: std::io::Error,
@@ -24,7 +24,7 @@ pub enum ConfigError {
 /// A request that did not give us a usable page.
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
-    #[error("GET {url}: {source}")]
+    #[error("GET {url}")]
     Http { url: String, source: reqwest::Error },
     #[error("GET {url}: server answered {status}")]
     Status { url: String, status: u16 },
@@ -44,7 +44,7 @@ pub enum ExtractError {
 /// The archive database failed or holds something we do not understand.
 #[derive(Debug, thiserror::Error)]
 pub enum ArchiveError {
-    #[error("cannot open archive {path}: {source}")]
+    #[error("cannot open archive {path} (is its folder there and writable, and is it a herald-archiver archive?)")]
     Open {
         path: PathBuf,
         source: rusqlite::Error,
@@ -55,7 +55,7 @@ pub enum ArchiveError {
         found: i64,
         known: i64,
     },
-    #[error("applying migration {name} to {path}: {source}")]
+    #[error("applying migration {name} to {path}")]
     Migration {
         name: &'static str,
         path: PathBuf,
@@ -63,7 +63,7 @@ pub enum ArchiveError {
     },
     #[error("bad search query {query:?}: {message} (quote phrases with \"...\", and balance quotes and parentheses)")]
     BadQuery { query: String, message: String },
-    #[error("archive: {context}: {source}")]
+    #[error("archive: {context}")]
     Sql {
         context: &'static str,
         source: rusqlite::Error,
@@ -85,8 +85,23 @@ pub enum Error {
     Archive(#[from] ArchiveError),
     #[error(transparent)]
     Fetch(#[from] FetchError),
-    #[error("cannot build the HTTP client: {0}")]
-    Client(reqwest::Error),
+    #[error("cannot build the HTTP client")]
+    Client(#[source] reqwest::Error),
     #[error("background task failed: {0}")]
     Task(String),
+}
+
+/// An error and its causes on one line, for logs and the archive's error
+/// columns. A cause whose text the previous one already says is left out.
+pub fn chain(e: &dyn std::error::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !parts.last().is_some_and(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cause = c.source();
+    }
+    parts.join(": ")
 }

@@ -78,7 +78,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", herald_archiver::error::chain(e.as_ref()));
             ExitCode::FAILURE
         }
     }

@@ -465,7 +465,8 @@ impl Archive {
     }
 }
 
-/// Inserts (id `None`) or updates the article row and adds its revision.
+/// Inserts (id `None`) or updates the article row, then copies the new state
+/// into `article_revisions`.
 fn write_article(
     tx: &rusqlite::Transaction<'_>,
     id: Option<i64>,
@@ -474,77 +475,51 @@ fn write_article(
     revision: i64,
     fetched_at: &str,
 ) -> Result<i64, ArchiveError> {
-    let authors = to_json(&r.authors);
-    let captions = to_json(&r.captions);
-    let images = to_json(&r.images);
-    let sources = to_json(&r.sources);
-    let e = ArchiveError::sql("writing an article");
-    let id = match id {
-        None => {
-            tx.execute(
-                "INSERT INTO articles (url, title, subtitle, authors, section, subsection, published_at,
-                     updated_at, body, captions, images, content_hash, revision, sources,
-                     first_seen_at, last_checked_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)",
-                params![
-                    r.url, r.title, r.subtitle, authors, r.section, r.subsection, r.published_at,
-                    r.updated_at, r.body, captions, images, hash, revision, sources, fetched_at
-                ],
-            )
-            .map_err(e)?;
-            tx.last_insert_rowid()
-        }
-        Some(id) => {
-            tx.execute(
-                "UPDATE articles SET title = ?2, subtitle = ?3, authors = ?4, section = ?5,
-                     subsection = ?6, published_at = ?7, updated_at = ?8, body = ?9, captions = ?10,
-                     images = ?11, content_hash = ?12, revision = ?13, sources = ?14,
-                     last_checked_at = ?15
-                 WHERE id = ?1",
-                params![
-                    id,
-                    r.title,
-                    r.subtitle,
-                    authors,
-                    r.section,
-                    r.subsection,
-                    r.published_at,
-                    r.updated_at,
-                    r.body,
-                    captions,
-                    images,
-                    hash,
-                    revision,
-                    sources,
-                    fetched_at
-                ],
-            )
-            .map_err(e)?;
-            id
-        }
-    };
+    // An existing article keeps its address and first_seen_at.
+    let id: i64 = tx
+        .query_row(
+            "INSERT INTO articles (id, url, title, subtitle, authors, section, subsection,
+                 published_at, updated_at, body, captions, images, content_hash, revision,
+                 sources, first_seen_at, last_checked_at)
+             VALUES (?1, coalesce((SELECT url FROM articles WHERE id = ?1), ?2), ?3, ?4, ?5, ?6,
+                 ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)
+             ON CONFLICT (id) DO UPDATE SET title = excluded.title, subtitle = excluded.subtitle,
+                 authors = excluded.authors, section = excluded.section,
+                 subsection = excluded.subsection, published_at = excluded.published_at,
+                 updated_at = excluded.updated_at, body = excluded.body,
+                 captions = excluded.captions, images = excluded.images,
+                 content_hash = excluded.content_hash, revision = excluded.revision,
+                 sources = excluded.sources, last_checked_at = excluded.last_checked_at
+             RETURNING id",
+            params![
+                id,
+                r.url,
+                r.title,
+                r.subtitle,
+                to_json(&r.authors),
+                r.section,
+                r.subsection,
+                r.published_at,
+                r.updated_at,
+                r.body,
+                to_json(&r.captions),
+                to_json(&r.images),
+                hash,
+                revision,
+                to_json(&r.sources),
+                fetched_at
+            ],
+            |row| row.get(0),
+        )
+        .map_err(ArchiveError::sql("writing an article"))?;
     tx.execute(
         "INSERT INTO article_revisions (article_id, revision, fetched_at, content_hash, title,
              subtitle, authors, section, subsection, published_at, updated_at, body, captions,
              images, sources)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        params![
-            id,
-            revision,
-            fetched_at,
-            hash,
-            r.title,
-            r.subtitle,
-            authors,
-            r.section,
-            r.subsection,
-            r.published_at,
-            r.updated_at,
-            r.body,
-            captions,
-            images,
-            sources
-        ],
+         SELECT id, revision, last_checked_at, content_hash, title, subtitle, authors, section,
+             subsection, published_at, updated_at, body, captions, images, sources
+         FROM articles WHERE id = ?1",
+        [id],
     )
     .map_err(ArchiveError::sql("writing a revision"))?;
     Ok(id)

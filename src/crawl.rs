@@ -5,16 +5,19 @@
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use futures_util::StreamExt;
+use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::archive::{Archive, RunCounts, Stored, Validators};
+use crate::archive::{Archive, RunCounts, RunStatus, Stored, Validators};
 use crate::config::{Config, SectionConfig};
-use crate::error::{chain, ArchiveError, Error, ExtractError};
+use crate::error::{chain, ArchiveError, Error, ExtractError, FetchError};
 use crate::extract::{self, text::format_utc};
 use crate::fetch::{Fetcher, Page, Robots};
+use crate::metrics::Metrics;
 use crate::site::profile::Profile;
 use crate::site::urls::{Link, SiteUrls};
 
@@ -87,49 +90,106 @@ pub struct Crawler {
     profile: Arc<Profile>,
     fetcher: Fetcher,
     archive: Arc<Mutex<Archive>>,
+    robots: tokio::sync::Mutex<Option<(Instant, Arc<Robots>)>>,
 }
 
+/// robots.txt is read again after this long.
+const ROBOTS_TTL: Duration = Duration::from_secs(24 * 3600);
+
 impl Crawler {
-    pub fn new(config: Config) -> Result<Crawler, Error> {
+    /// Opens the configured archive and builds a crawler over it.
+    pub fn open(config: Config) -> Result<Crawler, Error> {
         let archive = Archive::open(&config.archive.path)?;
         archive.mark_interrupted_runs(&now())?;
+        Crawler::new(
+            Arc::new(config),
+            Arc::new(Mutex::new(archive)),
+            Arc::default(),
+        )
+    }
+
+    /// A crawler over an archive that is already open (the daemon keeps one
+    /// archive, its one writer, across config reloads).
+    pub fn new(
+        config: Arc<Config>,
+        archive: Arc<Mutex<Archive>>,
+        metrics: Arc<Metrics>,
+    ) -> Result<Crawler, Error> {
         let site = SiteUrls::new(config.site.base_url.0.clone());
-        let fetcher = Fetcher::new(&config.http, site.base())?;
+        let fetcher = Fetcher::new(&config.http, site.base(), metrics)?;
         let profile = Profile::herald().with_overrides(&config.extract.selectors);
         Ok(Crawler {
-            config: Arc::new(config),
+            config,
             site,
             profile: Arc::new(profile),
             fetcher,
-            archive: Arc::new(Mutex::new(archive)),
+            archive,
+            robots: tokio::sync::Mutex::new(None),
         })
     }
 
-    /// Crawls the chosen sections once, then re-checks young articles.
+    pub fn config(&self) -> &Arc<Config> {
+        &self.config
+    }
+
+    /// The site's robots.txt, read at most once a day; a failure is not cached.
+    async fn robots(&self) -> Result<Arc<Robots>, FetchError> {
+        let mut cached = self.robots.lock().await;
+        if let Some((at, robots)) = cached.as_ref() {
+            if at.elapsed() < ROBOTS_TTL {
+                return Ok(robots.clone());
+            }
+        }
+        let robots = Arc::new(self.fetcher.robots(self.site.base()).await?);
+        *cached = Some((Instant::now(), robots.clone()));
+        Ok(robots)
+    }
+
+    /// Crawls the chosen sections once, one after the other, then re-checks
+    /// young articles. No address is requested twice.
     pub async fn crawl(&self, opts: &CrawlOptions) -> Result<Vec<SectionReport>, Error> {
-        let sections: Vec<&SectionConfig> = self
+        let never = CancellationToken::new();
+        let mut seen = HashSet::new();
+        let mut reports = Vec::new();
+        for section in self
             .config
             .sections
             .iter()
             .filter(|s| opts.sections.is_empty() || opts.sections.contains(&s.name))
-            .collect();
-        let robots = self.fetcher.robots(self.site.base()).await;
-        let mut seen = HashSet::new();
-        let mut reports = Vec::new();
-        for section in sections {
-            let report = match &robots {
-                Ok(robots) => self.crawl_section(section, opts, robots, &mut seen).await?,
-                Err(e) => self.failed_run(
-                    &section.name,
-                    &format!("robots.txt unavailable, nothing fetched: {}", chain(e)),
-                )?,
-            };
-            reports.push(report);
+        {
+            reports.push(
+                self.run_section(section, opts.pages, &mut seen, &never)
+                    .await?,
+            );
         }
-        if let Ok(robots) = &robots {
-            reports.push(self.revisit(opts.revisit_all, robots, &mut seen).await?);
-        }
+        let revisit = self.revisit(opts.revisit_all, &mut seen, &never).await?;
+        reports.push(revisit.unwrap_or_else(|| SectionReport {
+            section: REVISIT.to_string(),
+            counts: RunCounts::default(),
+            error: None,
+        }));
         Ok(reports)
+    }
+
+    /// One run of one section, recorded in `crawl_runs`. Once `cancel` fires
+    /// no new article is started; those in flight are finished.
+    pub async fn run_section(
+        &self,
+        section: &SectionConfig,
+        pages: Option<u32>,
+        seen: &mut HashSet<Url>,
+        cancel: &CancellationToken,
+    ) -> Result<SectionReport, Error> {
+        match self.robots().await {
+            Ok(robots) => {
+                self.crawl_section(section, pages, &robots, seen, cancel)
+                    .await
+            }
+            Err(e) => self.failed_run(
+                &section.name,
+                &format!("robots.txt unavailable, nothing fetched: {}", chain(&e)),
+            ),
+        }
     }
 
     fn failed_run(&self, section: &str, error: &str) -> Result<SectionReport, Error> {
@@ -137,7 +197,7 @@ impl Crawler {
         let archive = self.lock();
         let id = archive.begin_run(section, &now())?;
         let counts = RunCounts::default();
-        archive.finish_run(id, &counts, Some(error), &now())?;
+        archive.finish_run(id, &counts, RunStatus::Failed, Some(error), &now())?;
         Ok(SectionReport {
             section: section.to_string(),
             counts,
@@ -148,14 +208,15 @@ impl Crawler {
     async fn crawl_section(
         &self,
         section: &SectionConfig,
-        opts: &CrawlOptions,
+        pages: Option<u32>,
         robots: &Robots,
         seen: &mut HashSet<Url>,
+        cancel: &CancellationToken,
     ) -> Result<SectionReport, Error> {
         let run = self.lock().begin_run(&section.name, &now())?;
         let mut counts = RunCounts::default();
         let (links, error) = self
-            .read_listing(section, opts, robots, &mut counts)
+            .read_listing(section, pages, robots, &mut counts)
             .await?;
         counts.links_found = links.len() as u32;
 
@@ -175,13 +236,19 @@ impl Crawler {
         }
 
         let outcomes: Vec<Result<Outcome, Error>> = futures_util::stream::iter(todo)
+            .take_until(cancel.cancelled())
             .map(|link| self.archive_link(link, &section.name, None))
             .buffer_unordered(self.config.http.concurrency.0)
             .collect()
             .await;
         tally(outcomes, &mut counts)?;
+        let status = match (&error, cancel.is_cancelled()) {
+            (Some(_), _) => RunStatus::Failed,
+            (None, true) => RunStatus::Interrupted,
+            (None, false) => RunStatus::Ok,
+        };
         self.lock()
-            .finish_run(run, &counts, error.as_deref(), &now())?;
+            .finish_run(run, &counts, status, error.as_deref(), &now())?;
         let report = SectionReport {
             section: section.name.clone(),
             counts,
@@ -196,11 +263,11 @@ impl Crawler {
     async fn read_listing(
         &self,
         section: &SectionConfig,
-        opts: &CrawlOptions,
+        pages: Option<u32>,
         robots: &Robots,
         counts: &mut RunCounts,
     ) -> Result<(Vec<Link>, Option<String>), Error> {
-        let required = opts.pages.unwrap_or(section.pages);
+        let required = pages.unwrap_or(section.pages);
         let max = required.max(self.config.site.max_pages);
         let mut links: Vec<Link> = Vec::new();
         for page in 1..=max {
@@ -310,37 +377,40 @@ impl Crawler {
         Ok(Outcome::Failed)
     }
 
-    /// Re-checks archived articles that are still young, with conditional requests.
-    async fn revisit(
+    /// Re-checks archived articles that are still young, with conditional
+    /// requests. `None` when none is due (no run is recorded then).
+    pub async fn revisit(
         &self,
         all: bool,
-        robots: &Robots,
         seen: &mut HashSet<Url>,
-    ) -> Result<SectionReport, Error> {
+        cancel: &CancellationToken,
+    ) -> Result<Option<SectionReport>, Error> {
         let now_t = Utc::now();
-        let window = chrono::Duration::from_std(self.config.revisit.window.0)
-            .unwrap_or(chrono::Duration::MAX);
-        let interval = chrono::Duration::from_std(self.config.revisit.interval.0)
-            .unwrap_or(chrono::Duration::MAX);
-        let young_since = now_t
-            .checked_sub_signed(window)
-            .map(|t| format_utc(&t))
-            .unwrap_or_default();
-        let checked_before = if all {
-            "9999".to_string()
-        } else {
-            now_t
-                .checked_sub_signed(interval)
+        let ago = |d: Duration| {
+            chrono::Duration::from_std(d)
+                .ok()
+                .and_then(|d| now_t.checked_sub_signed(d))
                 .map(|t| format_utc(&t))
                 .unwrap_or_default()
         };
-        let (run, targets) = {
-            let archive = self.lock();
-            (
-                archive.begin_run(REVISIT, &now())?,
-                archive.revisit_due(&young_since, &checked_before)?,
-            )
+        let young_since = ago(self.config.revisit.window.0);
+        let checked_before = if all {
+            "9999".to_string()
+        } else {
+            ago(self.config.revisit.interval.0)
         };
+        let targets = self.lock().revisit_due(&young_since, &checked_before)?;
+        if targets.is_empty() {
+            return Ok(None);
+        }
+        let robots = match self.robots().await {
+            Ok(r) => r,
+            Err(e) => {
+                let error = format!("robots.txt unavailable, nothing fetched: {}", chain(&e));
+                return self.failed_run(REVISIT, &error).map(Some);
+            }
+        };
+        let run = self.lock().begin_run(REVISIT, &now())?;
         let mut counts = RunCounts::default();
         let mut todo = Vec::new();
         for t in targets {
@@ -359,6 +429,7 @@ impl Crawler {
         counts.links_found = todo.len() as u32;
         let outcomes: Vec<Result<Outcome, Error>> =
             futures_util::stream::iter(todo)
+                .take_until(cancel.cancelled())
                 .map(|(link, section, v)| async move {
                     self.archive_link(link, &section, Some(v)).await
                 })
@@ -366,12 +437,19 @@ impl Crawler {
                 .collect()
                 .await;
         tally(outcomes, &mut counts)?;
-        self.lock().finish_run(run, &counts, None, &now())?;
-        Ok(SectionReport {
+        let status = if cancel.is_cancelled() {
+            RunStatus::Interrupted
+        } else {
+            RunStatus::Ok
+        };
+        self.lock().finish_run(run, &counts, status, None, &now())?;
+        let report = SectionReport {
             section: REVISIT.to_string(),
             counts,
             error: None,
-        })
+        };
+        tracing::info!(section = REVISIT, "{report}");
+        Ok(Some(report))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Archive> {

@@ -9,6 +9,7 @@ pub mod crawl;
 pub mod error;
 pub mod extract;
 pub mod fetch;
+pub mod metrics;
 pub mod site;
 
 pub use error::Error;

@@ -116,7 +116,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             let reports = runtime.block_on(async {
-                let crawler = Crawler::new(config)?;
+                let crawler = Crawler::open(config)?;
                 crawler
                     .crawl(&CrawlOptions {
                         pages,

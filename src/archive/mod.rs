@@ -63,6 +63,26 @@ impl RunCounts {
     }
 }
 
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunStatus {
+    Ok,
+    /// The run could not read its list (or robots.txt).
+    Failed,
+    /// Stopped by a shutdown before it was done.
+    Interrupted,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Ok => "ok",
+            RunStatus::Failed => "failed",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
+}
+
 /// An archived article due for a re-check.
 #[derive(Debug, Clone)]
 pub struct RevisitTarget {
@@ -430,6 +450,7 @@ impl Archive {
         &self,
         id: i64,
         counts: &RunCounts,
+        status: RunStatus,
         error: Option<&str>,
         now: &str,
     ) -> Result<(), ArchiveError> {
@@ -443,7 +464,7 @@ impl Archive {
                 params![
                     id,
                     now,
-                    if error.is_some() { "failed" } else { "ok" },
+                    status.as_str(),
                     c.pages,
                     c.links_found,
                     c.new_articles,

@@ -19,6 +19,7 @@ pub use robots::Robots;
 use crate::archive::Validators;
 use crate::config::HttpConfig;
 use crate::error::{Error, FetchError};
+use crate::metrics::Metrics;
 
 const MAX_REDIRECTS: usize = 5;
 
@@ -40,11 +41,16 @@ pub struct Fetcher {
     max_body: usize,
     min_delay: Duration,
     next_slot: Mutex<Instant>,
+    metrics: std::sync::Arc<Metrics>,
 }
 
 impl Fetcher {
     /// `base` is where requests go; redirects may not leave its host.
-    pub fn new(http: &HttpConfig, base: &Url) -> Result<Fetcher, Error> {
+    pub fn new(
+        http: &HttpConfig,
+        base: &Url,
+        metrics: std::sync::Arc<Metrics>,
+    ) -> Result<Fetcher, Error> {
         let origin = (
             base.host_str().map(str::to_owned),
             base.port_or_known_default(),
@@ -75,6 +81,7 @@ impl Fetcher {
             max_body: http.max_body_bytes,
             min_delay: http.min_delay.0,
             next_slot: Mutex::new(Instant::now()),
+            metrics,
         })
     }
 
@@ -103,6 +110,22 @@ impl Fetcher {
         validators: Option<&Validators>,
     ) -> Result<Page, FetchError> {
         self.pace().await;
+        let started = Instant::now();
+        let result = self.get_now(url, validators).await;
+        if matches!(result, Ok(_) | Err(FetchError::Status { .. })) {
+            self.metrics.observe_fetch(started.elapsed());
+        }
+        if result.is_err() {
+            self.metrics.fetch_failed();
+        }
+        result
+    }
+
+    async fn get_now(
+        &self,
+        url: &Url,
+        validators: Option<&Validators>,
+    ) -> Result<Page, FetchError> {
         let mut req = self.client.get(url.clone());
         if let Some(v) = validators {
             if let Some(etag) = &v.etag {

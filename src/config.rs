@@ -25,6 +25,8 @@ pub struct Config {
     #[serde(default)]
     pub scheduler: SchedulerConfig,
     #[serde(default)]
+    pub daemon: DaemonConfig,
+    #[serde(default)]
     pub revisit: RevisitConfig,
     #[serde(default)]
     pub extract: ExtractConfig,
@@ -90,12 +92,56 @@ impl Default for HttpConfig {
 pub struct SchedulerConfig {
     /// Zone the cron expressions are read in.
     pub timezone: TimeZone,
+    /// Section runs going on at once, across all sections.
+    pub max_concurrent_runs: Concurrency,
+    /// A section that missed its schedule while the daemon was down runs
+    /// once at start, after a random delay up to this.
+    pub catch_up_delay: Dur,
 }
 
 impl Default for SchedulerConfig {
     fn default() -> Self {
         SchedulerConfig {
             timezone: TimeZone(chrono_tz::Asia::Seoul),
+            max_concurrent_runs: Concurrency(2),
+            catch_up_delay: Dur(Duration::from_secs(30)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DaemonConfig {
+    /// How long runs in progress may take to finish their article at shutdown.
+    pub grace_period: Dur,
+    /// Serve Prometheus metrics and /healthz here (off when unset).
+    pub metrics_addr: Option<std::net::SocketAddr>,
+    /// Log level when RUST_LOG is not set: error, warn, info, debug, trace.
+    pub log_level: LogLevel,
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        DaemonConfig {
+            grace_period: Dur(Duration::from_secs(10)),
+            metrics_addr: None,
+            log_level: LogLevel("info".into()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLevel(pub String);
+
+impl<'de> Deserialize<'de> for LogLevel {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?.to_ascii_lowercase();
+        if matches!(s.as_str(), "error" | "warn" | "info" | "debug" | "trace") {
+            Ok(LogLevel(s))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "log_level {s:?} must be one of error, warn, info, debug, trace"
+            )))
         }
     }
 }
@@ -134,6 +180,10 @@ pub struct SectionConfig {
     pub schedule: Schedule,
     #[serde(default = "default_pages")]
     pub pages: u32,
+    /// Each run starts after a random delay up to this, so runs do not hit
+    /// the site on the exact minute.
+    #[serde(default)]
+    pub jitter: Option<Dur>,
 }
 
 fn default_pagination() -> Pagination {
@@ -314,12 +364,33 @@ pub struct TimeZone(pub chrono_tz::Tz);
 impl<'de> Deserialize<'de> for TimeZone {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        s.parse::<chrono_tz::Tz>().map(TimeZone).map_err(|_| {
+        let tz = s.parse::<chrono_tz::Tz>().map_err(|_| {
             serde::de::Error::custom(format!(
                 "unknown time zone {s:?}: use an IANA name such as \"Asia/Seoul\""
             ))
-        })
+        })?;
+        if has_dst(tz) {
+            return Err(serde::de::Error::custom(format!(
+                "time zone {s:?} has daylight saving time, which the scheduler does not follow \
+                 (it fixes the UTC offset when a schedule is loaded): use a zone without it, \
+                 such as \"Asia/Seoul\" or \"UTC\", and write the schedule in that zone"
+            )));
+        }
+        Ok(TimeZone(tz))
     }
+}
+
+/// Whether the zone's UTC offset changes in the course of this year or the next.
+fn has_dst(tz: chrono_tz::Tz) -> bool {
+    use chrono::{Datelike, Offset, TimeZone as _};
+    let year = chrono::Utc::now().year();
+    let offsets: Vec<i32> = (year..=year + 1)
+        .flat_map(|y| (1..=12).map(move |m| (y, m)))
+        .filter_map(|(y, m)| chrono::NaiveDate::from_ymd_opt(y, m, 1))
+        .filter_map(|d| d.and_hms_opt(12, 0, 0))
+        .map(|t| tz.offset_from_utc_datetime(&t).fix().local_minus_utc())
+        .collect();
+    offsets.windows(2).any(|w| w[0] != w[1])
 }
 
 /// A cron expression as crontab writes it (5 fields), or with seconds (6).
@@ -342,6 +413,17 @@ impl Schedule {
             return Err(format!(
                 "schedule {expr:?} has {fields} fields: write 5 as in crontab (\"*/15 * * * *\") or 6 with seconds first"
             ));
+        }
+        let fields: Vec<&str> = expr.split_whitespace().collect();
+        if fields.len() >= 5 {
+            let (dom, dow) = (fields[fields.len() - 3], fields[fields.len() - 1]);
+            let restricted = |f: &str| f != "*" && f != "?";
+            if restricted(dom) && restricted(dow) {
+                return Err(format!(
+                    "schedule {expr:?} restricts both day of month and day of week: crontab runs \
+                     when either matches, the scheduler only when both do; restrict one of them"
+                ));
+            }
         }
         let cron = croner::parser::CronParser::builder()
             .seconds(croner::parser::Seconds::Optional)
@@ -366,6 +448,16 @@ impl Schedule {
         } else {
             self.expr.clone()
         }
+    }
+
+    /// The time between the next two runs after `after`: how stale a
+    /// section's last run may be before it missed one.
+    pub fn period<Tz: chrono::TimeZone + Copy>(
+        &self,
+        after: chrono::DateTime<Tz>,
+    ) -> Option<chrono::Duration> {
+        let next = self.upcoming(after, 2);
+        Some(next.get(1)?.clone() - next.first()?.clone())
     }
 
     /// The next `n` run times after `after`, in the schedule's zone.
@@ -432,6 +524,26 @@ schedule = "*/15 * * * *"
         let text = MINIMAL.replace("*/15 * * * *", "61 * * * *");
         let err = Config::parse(&text).unwrap_err();
         assert!(err.contains("invalid schedule"), "{err}");
+    }
+
+    #[test]
+    fn zones_with_daylight_saving_and_ambiguous_day_rules_are_refused() {
+        let err = Config::parse(&format!(
+            "{MINIMAL}\n[scheduler]\ntimezone = \"Europe/Berlin\"\n"
+        ))
+        .unwrap_err();
+        assert!(err.contains("daylight saving"), "{err}");
+        assert!(Config::parse(&format!("{MINIMAL}\n[scheduler]\ntimezone = \"UTC\"\n")).is_ok());
+        let err = Schedule::parse("0 3 1 * MON").unwrap_err();
+        assert!(err.contains("both day of month and day of week"), "{err}");
+        assert!(Schedule::parse("0 3 1 * *").is_ok() && Schedule::parse("0 3 * * MON").is_ok());
+    }
+
+    #[test]
+    fn period_is_the_time_between_two_runs() {
+        let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-28T10:07:00+09:00").expect("time");
+        let p = Schedule::parse("*/15 * * * *").expect("valid").period(t0);
+        assert_eq!(p, Some(chrono::Duration::minutes(15)));
     }
 
     #[test]

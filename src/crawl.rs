@@ -38,6 +38,7 @@ pub struct CrawlOptions {
 #[derive(Debug, Clone)]
 pub struct SectionReport {
     pub section: String,
+    pub status: RunStatus,
     pub counts: RunCounts,
     /// Why the run failed, if it did (articles that failed do not fail the run).
     pub error: Option<String>,
@@ -165,6 +166,7 @@ impl Crawler {
         let revisit = self.revisit(opts.revisit_all, &mut seen, &never).await?;
         reports.push(revisit.unwrap_or_else(|| SectionReport {
             section: REVISIT.to_string(),
+            status: RunStatus::Ok,
             counts: RunCounts::default(),
             error: None,
         }));
@@ -200,6 +202,7 @@ impl Crawler {
         archive.finish_run(id, &counts, RunStatus::Failed, Some(error), &now())?;
         Ok(SectionReport {
             section: section.to_string(),
+            status: RunStatus::Failed,
             counts,
             error: Some(error.to_string()),
         })
@@ -216,7 +219,7 @@ impl Crawler {
         let run = self.lock().begin_run(&section.name, &now())?;
         let mut counts = RunCounts::default();
         let (links, error) = self
-            .read_listing(section, pages, robots, &mut counts)
+            .read_listing(section, pages, robots, &mut counts, cancel)
             .await?;
         counts.links_found = links.len() as u32;
 
@@ -251,6 +254,7 @@ impl Crawler {
             .finish_run(run, &counts, status, error.as_deref(), &now())?;
         let report = SectionReport {
             section: section.name.clone(),
+            status,
             counts,
             error,
         };
@@ -266,6 +270,7 @@ impl Crawler {
         pages: Option<u32>,
         robots: &Robots,
         counts: &mut RunCounts,
+        cancel: &CancellationToken,
     ) -> Result<(Vec<Link>, Option<String>), Error> {
         let required = pages.unwrap_or(section.pages);
         let max = required.max(self.config.site.max_pages);
@@ -276,10 +281,18 @@ impl Crawler {
             if !robots.allowed(&fetch) {
                 return Ok((links, Some(format!("robots.txt disallows {public}"))));
             }
-            let body = match self.fetcher.get(&fetch, None).await {
+            let fetched = tokio::select! {
+                r = self.fetcher.get(&fetch, None) => r,
+                _ = cancel.cancelled() => break,
+            };
+            let body = match fetched {
                 Ok(Page::Fetched { body, .. }) => body,
                 Ok(Page::NotModified) => break,
-                Err(e) if page > required => {
+                // Past the last page of a short list, or past `pages`: the list ends here.
+                Err(e)
+                    if page > required
+                        || (page > 1 && matches!(e, FetchError::Status { status: 404, .. })) =>
+                {
                     tracing::debug!(section = %section.name, page, error = %chain(&e), "no further list page");
                     break;
                 }
@@ -445,6 +458,7 @@ impl Crawler {
         self.lock().finish_run(run, &counts, status, None, &now())?;
         let report = SectionReport {
             section: REVISIT.to_string(),
+            status,
             counts,
             error: None,
         };

@@ -89,6 +89,13 @@ pub enum Error {
     Client(#[source] reqwest::Error),
     #[error("background task failed: {0}")]
     Task(String),
+    #[error("scheduler: {0}")]
+    Schedule(String),
+    #[error("{context}")]
+    Io {
+        context: String,
+        source: std::io::Error,
+    },
 }
 
 /// An error and its causes on one line, for logs and the archive's error

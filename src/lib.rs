@@ -6,10 +6,12 @@
 pub mod archive;
 pub mod config;
 pub mod crawl;
+pub mod daemon;
 pub mod error;
 pub mod extract;
 pub mod fetch;
 pub mod metrics;
+pub mod schedule;
 pub mod site;
 
 pub use error::Error;

@@ -63,11 +63,15 @@ enum Command {
     },
     /// Validate the config and show each section's next three runs.
     CheckConfig,
+    /// Run as a daemon: crawl each section on its schedule until SIGTERM;
+    /// SIGHUP reloads the config.
+    Run,
+    /// Show each section's schedule, next and last run, and the archive's size.
+    Status,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
     match run(cli) {
         Ok(code) => code,
         // A closed pipe (`| head`) is the reader's choice, not a failure.
@@ -84,16 +88,22 @@ fn main() -> ExitCode {
     }
 }
 
-/// Warnings and errors by default: the one-shot commands print their own
-/// summary on stdout. `RUST_LOG=herald_archiver=debug` shows every request.
-fn init_logging() {
+/// `RUST_LOG` wins; else `default` (warnings for the one-shot commands,
+/// which print their own summary on stdout). Under systemd (JOURNAL_STREAM
+/// set) lines carry no colour and no timestamp: the journal adds its own.
+fn init_logging(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let journald = std::env::var_os("JOURNAL_STREAM").is_some();
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+        .with_ansi(!journald && std::io::stderr().is_terminal());
+    if journald {
+        builder.without_time().init();
+    } else {
+        builder.init();
+    }
 }
 
 fn load_config(explicit: Option<&Path>) -> Result<Config> {
@@ -102,6 +112,9 @@ fn load_config(explicit: Option<&Path>) -> Result<Config> {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
+    if !matches!(cli.command, Command::Run) {
+        init_logging("warn");
+    }
     match cli.command {
         Command::Crawl {
             revisit,
@@ -209,6 +222,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Run => {
+            let path = Config::locate(cli.config.as_deref())?;
+            let config = Config::load(&path)?;
+            init_logging(&format!(
+                "warn,herald_archiver={}",
+                config.daemon.log_level.0
+            ));
+            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            runtime.block_on(herald_archiver::daemon::run(path, config))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Status => {
+            let config = load_config(cli.config.as_deref())?;
+            print_status(&config)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::CheckConfig => {
             let path = Config::locate(cli.config.as_deref())?;
             let config = Config::load(&path)?;
@@ -242,4 +271,64 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn print_status(config: &Config) -> Result<()> {
+    let archive = Archive::open(&config.archive.path)?;
+    let tz = config.scheduler.timezone.0;
+    let now = chrono::Utc::now().with_timezone(&tz);
+    let local = |t: &str| {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|_| t.to_string())
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{:<24} {:<16} {:<17} {:<42} {:>8} {:>9}",
+        "SECTION", "SCHEDULE", "NEXT RUN", "LAST RUN", "FAILURES", "ARCHIVED"
+    )?;
+    for s in &config.sections {
+        let st = archive.section_status(&s.name)?;
+        let next = s
+            .schedule
+            .upcoming(now, 1)
+            .first()
+            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default();
+        let last = st.last_run.as_ref().map_or("never".to_string(), |r| {
+            let mut text = format!(
+                "{} {} +{} new +{} rev {} failed",
+                local(&r.started_at),
+                r.status,
+                r.new_articles,
+                r.new_revisions,
+                r.failures
+            );
+            if let Some(e) = &r.error {
+                text.push_str(&format!(" ({e})"));
+            }
+            text
+        });
+        writeln!(
+            out,
+            "{:<24} {:<16} {:<17} {:<42} {:>8} {:>9}",
+            s.name,
+            s.schedule.as_str(),
+            next,
+            last,
+            st.consecutive_failures,
+            st.archived
+        )?;
+    }
+    let (articles, last_success) = archive.totals()?;
+    writeln!(
+        out,
+        "\narchive {}: {} articles, {:.1} MiB on disk, last success {}",
+        config.archive.path.display(),
+        articles,
+        archive.size_on_disk() as f64 / (1024.0 * 1024.0),
+        last_success.as_deref().map_or("never".to_string(), local)
+    )?;
+    Ok(())
 }

@@ -155,6 +155,7 @@ mod tests {
         m.fetch_failed();
         let report = SectionReport {
             section: "National \"main\"".into(),
+            status: crate::archive::RunStatus::Ok,
             counts: RunCounts {
                 new_articles: 3,
                 new_revisions: 1,

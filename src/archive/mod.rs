@@ -83,6 +83,26 @@ impl RunStatus {
     }
 }
 
+/// A row of `crawl_runs`, as `status` shows it.
+#[derive(Debug, Clone)]
+pub struct RunRow {
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub status: String,
+    pub new_articles: i64,
+    pub new_revisions: i64,
+    pub failures: i64,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SectionStatus {
+    pub last_run: Option<RunRow>,
+    pub consecutive_failures: u32,
+    /// New articles its runs archived, all time.
+    pub archived: i64,
+}
+
 /// An archived article due for a re-check.
 #[derive(Debug, Clone)]
 pub struct RevisitTarget {
@@ -478,6 +498,92 @@ impl Archive {
             )
             .map_err(ArchiveError::sql("finishing a run"))?;
         Ok(())
+    }
+
+    /// When the section's last successful run finished.
+    pub fn last_success(&self, section: &str) -> Result<Option<String>, ArchiveError> {
+        self.conn
+            .query_row(
+                "SELECT max(finished_at) FROM crawl_runs WHERE section = ?1 AND status = 'ok'",
+                [section],
+                |r| r.get(0),
+            )
+            .map_err(ArchiveError::sql("reading the last run"))
+    }
+
+    /// The last run of a section, its failures in a row, and the articles its
+    /// runs archived.
+    pub fn section_status(&self, section: &str) -> Result<SectionStatus, ArchiveError> {
+        let e = ArchiveError::sql("reading section status");
+        let mut st = self
+            .conn
+            .prepare_cached(
+                "SELECT started_at, finished_at, status, new_articles, new_revisions, failures, error
+                 FROM crawl_runs WHERE section = ?1 ORDER BY id DESC LIMIT 50",
+            )
+            .map_err(e)?;
+        let runs = st
+            .query_map([section], |r| {
+                Ok(RunRow {
+                    started_at: r.get(0)?,
+                    finished_at: r.get(1)?,
+                    status: r.get(2)?,
+                    new_articles: r.get(3)?,
+                    new_revisions: r.get(4)?,
+                    failures: r.get(5)?,
+                    error: r.get(6)?,
+                })
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(ArchiveError::sql("reading section status"))?;
+        let consecutive_failures = runs
+            .iter()
+            .filter(|r| r.status != "running")
+            .take_while(|r| r.status == "failed")
+            .count() as u32;
+        let archived: i64 = self
+            .conn
+            .query_row(
+                "SELECT coalesce(sum(new_articles), 0) FROM crawl_runs WHERE section = ?1",
+                [section],
+                |r| r.get(0),
+            )
+            .map_err(ArchiveError::sql("reading section status"))?;
+        Ok(SectionStatus {
+            last_run: runs.into_iter().next(),
+            consecutive_failures,
+            archived,
+        })
+    }
+
+    /// Article count and the end of the last successful run of any section.
+    pub fn totals(&self) -> Result<(i64, Option<String>), ArchiveError> {
+        self.conn
+            .query_row(
+                "SELECT (SELECT count(*) FROM articles),
+                        (SELECT max(finished_at) FROM crawl_runs WHERE status = 'ok')",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(ArchiveError::sql("reading archive totals"))
+    }
+
+    /// Bytes on disk: the database file and its write-ahead log.
+    pub fn size_on_disk(&self) -> u64 {
+        let mut wal = self.path.clone().into_os_string();
+        wal.push("-wal");
+        [self.path.clone(), PathBuf::from(wal)]
+            .iter()
+            .filter_map(|p| std::fs::metadata(p).ok())
+            .map(|m| m.len())
+            .sum()
+    }
+
+    /// Whether a write transaction can be started now (for /healthz).
+    pub fn check_writable(&self) -> Result<(), ArchiveError> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE; ROLLBACK;")
+            .map_err(ArchiveError::sql("checking the archive is writable"))
     }
 
     /// Read access for queries outside this module's API (tests, tools).

@@ -97,6 +97,7 @@ pub struct FixtureServer {
     server: Server,
     root: PathBuf,
     routes: Arc<Mutex<HashMap<String, Route>>>,
+    delay: Arc<Mutex<Option<(String, std::time::Duration)>>>,
 }
 
 impl FixtureServer {
@@ -126,8 +127,17 @@ impl FixtureServer {
             );
         }
         let routes = Arc::new(Mutex::new(routes));
-        let shared = routes.clone();
+        let delay: Arc<Mutex<Option<(String, std::time::Duration)>>> = Arc::default();
+        let (shared, slow) = (routes.clone(), delay.clone());
         let handler = move |target: &str| {
+            let pause = slow
+                .lock()
+                .ok()
+                .and_then(|d| d.clone())
+                .filter(|(prefix, _)| target.starts_with(prefix.as_str()));
+            if let Some((_, pause)) = pause {
+                thread::sleep(pause);
+            }
             let route = shared.lock().ok().and_then(|r| r.get(target).cloned());
             match route.and_then(|r| std::fs::read(&r.file).ok().map(|b| (r, b))) {
                 Some((r, body)) => Response {
@@ -142,6 +152,7 @@ impl FixtureServer {
             server: Server::start(port, Arc::new(handler))?,
             root: root.to_path_buf(),
             routes,
+            delay,
         })
     }
 
@@ -160,6 +171,19 @@ impl FixtureServer {
 
     pub fn clear_log(&self) {
         self.server.clear_log()
+    }
+
+    /// Answers requests whose target starts with `prefix` only after `pause`.
+    pub fn slow_down(&self, prefix: &str, pause: std::time::Duration) {
+        if let Ok(mut d) = self.delay.lock() {
+            *d = Some((prefix.to_string(), pause));
+        }
+    }
+
+    pub fn speed_up(&self) {
+        if let Ok(mut d) = self.delay.lock() {
+            *d = None;
+        }
     }
 
     /// Serves `file` (relative to the fixture root) at `target` from now on.

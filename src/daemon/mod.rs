@@ -1,0 +1,420 @@
+//! `herald-archiver run`: each section crawls on its own cron schedule until
+//! SIGTERM. SIGHUP re-reads the config. systemd is told READY, RELOADING,
+//! STOPPING, a STATUS line after each run, and watchdog pings.
+//!
+//! Reload: the new config is validated first; an invalid one is logged and
+//! the running schedules stay. A valid one reschedules changed sections,
+//! stops removed ones and starts added ones. Runs in progress finish under
+//! the settings they started with; the next run uses the new ones.
+//!
+//! Stop: no new run or article starts; runs in progress have
+//! `[daemon] grace_period` to finish the article they are on, then are
+//! dropped. Each article is one transaction, so none is left half-written,
+//! and the links a run did not reach are crawled next time.
+
+mod http;
+mod notify;
+
+use std::collections::hash_map::RandomState;
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use uuid::Uuid;
+
+use crate::archive::{Archive, RunStatus};
+use crate::config::Config;
+use crate::crawl::{Crawler, SectionReport};
+use crate::error::{chain, Error};
+use crate::extract::text::format_utc;
+use crate::metrics::Metrics;
+use crate::schedule::{Scheduler, Task};
+
+/// What the job tasks, the metrics server and the main loop share.
+pub(crate) struct Shared {
+    archive: Arc<Mutex<Archive>>,
+    metrics: Arc<Metrics>,
+    /// The crawler of the config in force; a run takes it when it starts.
+    current: RwLock<Arc<Crawler>>,
+    /// Per section: a run is going on.
+    running: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    revisiting: AtomicBool,
+    limit: Arc<Semaphore>,
+    tracker: TaskTracker,
+    shutdown: CancellationToken,
+    ping: mpsc::Sender<oneshot::Sender<()>>,
+}
+
+impl Shared {
+    fn crawler(&self) -> Arc<Crawler> {
+        self.current
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn flag(&self, section: &str) -> Arc<AtomicBool> {
+        self.running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(section.to_string())
+            .or_default()
+            .clone()
+    }
+
+    /// Healthy while the main loop answers and the archive takes writes.
+    pub(crate) async fn health(&self) -> Result<(), String> {
+        let (tx, rx) = oneshot::channel();
+        self.ping
+            .send(tx)
+            .await
+            .map_err(|_| "scheduler loop has stopped".to_string())?;
+        tokio::time::timeout(Duration::from_secs(2), rx)
+            .await
+            .map_err(|_| "scheduler loop does not answer".to_string())?
+            .map_err(|_| "scheduler loop has stopped".to_string())?;
+        let archive = self.archive.clone();
+        tokio::task::spawn_blocking(move || {
+            archive
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .check_writable()
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| chain(&e))
+    }
+}
+
+/// Clears a section's running flag when its run ends, however it ends.
+struct Running(Arc<AtomicBool>);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::SeqCst);
+    }
+}
+
+/// Runs until SIGTERM or SIGINT.
+pub async fn run(config_path: PathBuf, config: Config) -> Result<(), Error> {
+    let archive = Archive::open(&config.archive.path)?;
+    archive.mark_interrupted_runs(&format_utc(&Utc::now()))?;
+    let archive = Arc::new(Mutex::new(archive));
+    let metrics = Arc::new(Metrics::default());
+    let config = Arc::new(config);
+    let crawler = Arc::new(Crawler::new(
+        config.clone(),
+        archive.clone(),
+        metrics.clone(),
+    )?);
+    let (ping, mut pings) = mpsc::channel(4);
+    let shared = Arc::new(Shared {
+        archive,
+        metrics,
+        current: RwLock::new(crawler),
+        running: Mutex::default(),
+        revisiting: AtomicBool::new(false),
+        limit: Arc::new(Semaphore::new(config.scheduler.max_concurrent_runs.0)),
+        tracker: TaskTracker::new(),
+        shutdown: CancellationToken::new(),
+        ping,
+    });
+
+    let mut hangup = signal(SignalKind::hangup()).map_err(signal_err)?;
+    let mut terminate = signal(SignalKind::terminate()).map_err(signal_err)?;
+    let mut interrupt = signal(SignalKind::interrupt()).map_err(signal_err)?;
+
+    let scheduler = Scheduler::start().await?;
+    let mut jobs = Jobs::default();
+    jobs.apply(&scheduler, &shared, &config).await?;
+    catch_up(&shared, &config)?;
+
+    let stop_http = CancellationToken::new();
+    if let Some(addr) = config.daemon.metrics_addr {
+        let listener = http::bind(addr).await?;
+        tracing::info!(%addr, "serving /metrics and /healthz");
+        tokio::spawn(http::serve(listener, shared.clone(), stop_http.clone()));
+    }
+
+    let summary = format!("{} sections scheduled", config.sections.len());
+    tracing::info!(config = %config_path.display(), "{summary}; archive {}", config.archive.path.display());
+    notify::ready(&summary);
+
+    let mut watchdog = notify::watchdog_interval().map(tokio::time::interval);
+    let mut config = config;
+    loop {
+        tokio::select! {
+            _ = hangup.recv() => {
+                notify::reloading();
+                config = reload(&config_path, config, &scheduler, &shared, &mut jobs).await;
+                notify::ready(&format!("{} sections scheduled", config.sections.len()));
+            }
+            _ = terminate.recv() => break,
+            _ = interrupt.recv() => break,
+            Some(reply) = pings.recv() => {
+                let _ = reply.send(());
+            }
+            _ = async {
+                match watchdog.as_mut() {
+                    Some(tick) => { tick.tick().await; }
+                    None => std::future::pending::<()>().await,
+                }
+            } => notify::watchdog(),
+        }
+    }
+
+    notify::stopping();
+    let grace = config.daemon.grace_period.0;
+    tracing::info!(
+        "stopping: runs in progress have {} to finish",
+        humantime::format_duration(grace)
+    );
+    if let Err(e) = scheduler.shutdown().await {
+        tracing::warn!(error = %chain(&e), "scheduler did not shut down cleanly");
+    }
+    shared.shutdown.cancel();
+    shared.tracker.close();
+    if tokio::time::timeout(grace, shared.tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("runs still going after the grace period are abandoned; their unfinished articles will be crawled next time");
+    }
+    stop_http.cancel();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn signal_err(source: std::io::Error) -> Error {
+    Error::Io {
+        context: "cannot listen for signals".into(),
+        source,
+    }
+}
+
+/// Validates the file first; on any error the running config stays.
+async fn reload(
+    path: &Path,
+    old: Arc<Config>,
+    scheduler: &Scheduler,
+    shared: &Arc<Shared>,
+    jobs: &mut Jobs,
+) -> Arc<Config> {
+    let new = match Config::load(path) {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            tracing::error!(error = %chain(&e), "reload refused: the config is invalid; the running schedules stay");
+            return old;
+        }
+    };
+    for (what, changed) in [
+        ("archive.path", new.archive.path != old.archive.path),
+        (
+            "scheduler.max_concurrent_runs",
+            new.scheduler.max_concurrent_runs != old.scheduler.max_concurrent_runs,
+        ),
+        (
+            "daemon.metrics_addr",
+            new.daemon.metrics_addr != old.daemon.metrics_addr,
+        ),
+    ] {
+        if changed {
+            tracing::warn!("{what} changed: it takes effect at the next restart");
+        }
+    }
+    let crawler = match Crawler::new(new.clone(), shared.archive.clone(), shared.metrics.clone()) {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            tracing::error!(error = %chain(&e), "reload refused; the running schedules stay");
+            return old;
+        }
+    };
+    *shared
+        .current
+        .write()
+        .unwrap_or_else(PoisonError::into_inner) = crawler;
+    match jobs.apply(scheduler, shared, &new).await {
+        Ok(()) => {
+            tracing::info!(config = %path.display(), sections = new.sections.len(), "config reloaded");
+            new
+        }
+        Err(e) => {
+            tracing::error!(error = %chain(&e), "reload: rescheduling failed; some sections may keep their old schedule");
+            new
+        }
+    }
+}
+
+/// The scheduled job of each section, and what it was made from.
+#[derive(Default)]
+struct Jobs {
+    by_section: HashMap<String, (Uuid, String, chrono_tz::Tz)>,
+}
+
+impl Jobs {
+    /// Makes the jobs match `config`: removed or rescheduled sections lose
+    /// their job, new or rescheduled ones get one. A job finds its section's
+    /// settings when it fires, so other changes need no rescheduling.
+    async fn apply(
+        &mut self,
+        scheduler: &Scheduler,
+        shared: &Arc<Shared>,
+        config: &Config,
+    ) -> Result<(), Error> {
+        let tz = config.scheduler.timezone.0;
+        let stale: Vec<String> = self
+            .by_section
+            .iter()
+            .filter(|(name, (_, expr, job_tz))| {
+                config
+                    .section(name)
+                    .is_none_or(|s| s.schedule.as_str() != expr || *job_tz != tz)
+            })
+            .map(|(name, _)| name.clone())
+            .collect();
+        for name in stale {
+            if let Some((id, _, _)) = self.by_section.remove(&name) {
+                scheduler.remove(&id).await?;
+                tracing::info!(section = %name, "unscheduled");
+            }
+        }
+        for section in &config.sections {
+            if self.by_section.contains_key(&section.name) {
+                continue;
+            }
+            let id = scheduler
+                .add(
+                    &section.schedule,
+                    tz,
+                    section_task(shared.clone(), section.name.clone()),
+                )
+                .await?;
+            tracing::info!(section = %section.name, schedule = section.schedule.as_str(), "scheduled");
+            self.by_section.insert(
+                section.name.clone(),
+                (id, section.schedule.as_str().to_string(), tz),
+            );
+        }
+        Ok(())
+    }
+}
+
+fn section_task(shared: Arc<Shared>, section: String) -> Task {
+    Arc::new(move || {
+        let (shared, section) = (shared.clone(), section.clone());
+        let tracker = shared.tracker.clone();
+        Box::pin(tracker.track_future(run_once(shared, section, Duration::ZERO)))
+    })
+}
+
+/// At start, a section whose last successful run is older than its
+/// schedule's interval runs once, after a random delay so restarts do not
+/// burst.
+fn catch_up(shared: &Arc<Shared>, config: &Config) -> Result<(), Error> {
+    let now = Utc::now().with_timezone(&config.scheduler.timezone.0);
+    for section in &config.sections {
+        let last = shared
+            .archive
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .last_success(&section.name)?;
+        let last = last.and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok());
+        let period = section
+            .schedule
+            .period(now)
+            .unwrap_or(chrono::Duration::MAX);
+        let missed = last.is_none_or(|t| now.signed_duration_since(t) > period);
+        if missed {
+            let delay = random_below(config.scheduler.catch_up_delay.0, &section.name);
+            tracing::info!(
+                section = %section.name,
+                "missed its schedule while stopped: catching up in {}",
+                humantime::format_duration(Duration::from_secs(delay.as_secs()))
+            );
+            shared
+                .tracker
+                .spawn(run_once(shared.clone(), section.name.clone(), delay));
+        }
+    }
+    Ok(())
+}
+
+/// One run of a section, unless one is already going on.
+async fn run_once(shared: Arc<Shared>, name: String, delay: Duration) {
+    if shared.shutdown.is_cancelled() {
+        return;
+    }
+    let flag = shared.flag(&name);
+    if flag.swap(true, Ordering::SeqCst) {
+        tracing::info!(section = %name, "previous run still going: this tick is skipped");
+        return;
+    }
+    let running = Running(flag);
+    let crawler = shared.crawler();
+    let Some(section) = crawler.config().section(&name).cloned() else {
+        return;
+    };
+    let delay = delay.max(
+        section
+            .jitter
+            .map_or(Duration::ZERO, |j| random_below(j.0, &name)),
+    );
+    if !delay.is_zero() {
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = shared.shutdown.cancelled() => return,
+        }
+    }
+    let permit = tokio::select! {
+        p = shared.limit.clone().acquire_owned() => p,
+        _ = shared.shutdown.cancelled() => return,
+    };
+    let mut seen = HashSet::new();
+    match crawler
+        .run_section(&section, None, &mut seen, &shared.shutdown)
+        .await
+    {
+        Ok(report) => finished(&shared, &report),
+        Err(e) => tracing::error!(section = %name, error = %chain(&e), "run failed"),
+    }
+    drop(running);
+    if !shared.revisiting.swap(true, Ordering::SeqCst) {
+        match crawler.revisit(false, &mut seen, &shared.shutdown).await {
+            Ok(Some(report)) => finished(&shared, &report),
+            Ok(None) => {}
+            Err(e) => tracing::error!(error = %chain(&e), "revisit failed"),
+        }
+        shared.revisiting.store(false, Ordering::SeqCst);
+    }
+    drop(permit);
+}
+
+fn finished(shared: &Shared, report: &SectionReport) {
+    shared
+        .metrics
+        .record_run(report, report.status.as_str(), Utc::now().timestamp());
+    let line = report.to_string();
+    if report.status == RunStatus::Failed {
+        notify::status(&format!("last run failed: {line}"));
+    } else {
+        notify::status(&line);
+    }
+}
+
+/// A random duration below `bound`, different per process and section.
+fn random_below(bound: Duration, salt: &str) -> Duration {
+    let millis = bound.as_millis() as u64;
+    if millis == 0 {
+        return Duration::ZERO;
+    }
+    let r = RandomState::new().hash_one((salt, std::time::SystemTime::now()));
+    Duration::from_millis(r % millis)
+}

@@ -1,0 +1,397 @@
+//! `herald-archiver run` as systemd runs it: a child process with a
+//! NOTIFY_SOCKET the test listens on, driven by signals, against the fixture
+//! site on 127.0.0.1.
+
+mod common;
+
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::server::FixtureServer;
+use rusqlite::Connection;
+
+struct Daemon {
+    child: Child,
+    dir: tempfile::TempDir,
+    notes: Arc<Mutex<Vec<String>>>,
+}
+
+impl Daemon {
+    fn config(&self) -> PathBuf {
+        self.dir.path().join("herald.toml")
+    }
+
+    fn db(&self) -> Connection {
+        let conn = Connection::open(self.dir.path().join("archive.db")).expect("open archive");
+        conn.busy_timeout(Duration::from_secs(5))
+            .expect("busy timeout");
+        conn
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("daemon.log")).unwrap_or_default()
+    }
+
+    fn notes(&self) -> Vec<String> {
+        self.notes.lock().map(|n| n.clone()).unwrap_or_default()
+    }
+
+    fn signal(&self, name: &str) {
+        let ok = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill runs")
+            .success();
+        assert!(ok, "kill -{name} failed");
+    }
+
+    fn count(&self, sql: &str) -> i64 {
+        self.db().query_row(sql, [], |r| r.get(0)).expect(sql)
+    }
+
+    /// 0 while the daemon has not created the schema yet.
+    fn try_count(&self, sql: &str) -> i64 {
+        self.db().query_row(sql, [], |r| r.get(0)).unwrap_or(0)
+    }
+
+    /// Sends SIGTERM and waits for the exit; returns the status and how long it took.
+    fn stop(&mut self, limit: Duration) -> (std::process::ExitStatus, Duration) {
+        let start = Instant::now();
+        self.signal("TERM");
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return (status, start.elapsed());
+            }
+            assert!(
+                start.elapsed() < limit,
+                "daemon did not stop within {limit:?}\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn config_text(base: &str, db: &Path, sections: &[(&str, &str)], extra: &str) -> String {
+    let mut text = format!(
+        r#"
+[site]
+base_url = "{base}"
+max_pages = 2
+
+[archive]
+path = "{db}"
+
+[http]
+min_delay = "0s"
+timeout = "10s"
+
+[scheduler]
+timezone = "UTC"
+catch_up_delay = "0s"
+
+[daemon]
+grace_period = "1s"
+{extra}
+"#,
+        db = db.display()
+    );
+    for (name, schedule) in sections {
+        text.push_str(&format!(
+            "\n[[section]]\nname = \"{name}\"\npath = \"/{name}\"\nschedule = \"{schedule}\"\npages = 2\n"
+        ));
+    }
+    text
+}
+
+fn start(server: &FixtureServer, sections: &[(&str, &str)]) -> Daemon {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("herald.toml");
+    std::fs::write(
+        &config,
+        config_text(&server.url(), &dir.path().join("archive.db"), sections, ""),
+    )
+    .expect("config");
+    spawn(dir)
+}
+
+fn spawn(dir: tempfile::TempDir) -> Daemon {
+    let socket_path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).expect("notify socket");
+    socket
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    let notes = Arc::new(Mutex::new(Vec::new()));
+    let sink = notes.clone();
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 4096];
+        loop {
+            match socket.recv(&mut buf) {
+                Ok(n) => {
+                    if let Ok(mut notes) = sink.lock() {
+                        notes.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+                    }
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    if Arc::strong_count(&sink) == 1 {
+                        return;
+                    }
+                }
+                Err(_) => return,
+            }
+        }
+    });
+    let log = std::fs::File::create(dir.path().join("daemon.log")).expect("log file");
+    let child = Command::new(env!("CARGO_BIN_EXE_herald-archiver"))
+        .args(["run", "--config"])
+        .arg(dir.path().join("herald.toml"))
+        .env("NOTIFY_SOCKET", &socket_path)
+        .env("RUST_LOG", "herald_archiver=info")
+        .env_remove("JOURNAL_STREAM")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start the daemon");
+    Daemon { child, dir, notes }
+}
+
+fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !cond() {
+        assert!(start.elapsed() < limit, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn runs(d: &Daemon, section: &str, status: &str) -> i64 {
+    d.try_count(&format!(
+        "SELECT count(*) FROM crawl_runs WHERE section = '{section}' AND status = '{status}'"
+    ))
+}
+
+fn integrity_ok(d: &Daemon) {
+    let check: String = d
+        .db()
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .expect("integrity_check");
+    assert_eq!(check, "ok");
+    // Every article is whole: it has its revision and its address.
+    assert_eq!(
+        d.count(
+            "SELECT count(*) FROM articles a
+             WHERE NOT EXISTS (SELECT 1 FROM article_revisions r WHERE r.article_id = a.id)
+                OR NOT EXISTS (SELECT 1 FROM article_urls u WHERE u.article_id = a.id AND u.url = a.url)"
+        ),
+        0
+    );
+}
+
+#[test]
+fn runs_on_schedule_without_overlap_reloads_and_stops_cleanly() {
+    let server = FixtureServer::start(&common::fixtures()).expect("server");
+    // A run takes longer than the one-second schedule: ticks must be skipped.
+    server.slow_down("/article/", Duration::from_millis(1200));
+    let mut d = start(&server, &[("National", "* * * * * *")]);
+    wait_for("READY=1", Duration::from_secs(10), || {
+        d.notes().iter().any(|n| n.contains("READY=1"))
+    });
+
+    let mut max_running = 0;
+    wait_for(
+        "three finished National runs",
+        Duration::from_secs(30),
+        || {
+            max_running = max_running.max(runs(&d, "National", "running"));
+            runs(&d, "National", "ok") >= 3
+        },
+    );
+    assert_eq!(max_running, 1, "two runs of one section at once");
+    assert!(d.log().contains("previous run still going"), "{}", d.log());
+
+    // SIGHUP with another schedule and a new section.
+    server.speed_up();
+    let text = config_text(
+        &server.url(),
+        &d.dir.path().join("archive.db"),
+        &[("National", "*/2 * * * * *"), ("Business", "* * * * * *")],
+        "",
+    );
+    std::fs::write(d.config(), text).expect("config");
+    d.signal("HUP");
+    wait_for(
+        "a Business run after reload",
+        Duration::from_secs(15),
+        || runs(&d, "Business", "ok") >= 1,
+    );
+    let notes = d.notes();
+    let reloading = notes
+        .iter()
+        .position(|n| n.contains("RELOADING=1"))
+        .expect("RELOADING=1 sent");
+    assert!(
+        notes[reloading].contains("MONOTONIC_USEC="),
+        "{}",
+        notes[reloading]
+    );
+    assert!(
+        notes[reloading..].iter().any(|n| n.contains("READY=1")),
+        "READY=1 after reload"
+    );
+
+    // SIGHUP with a broken config: logged with its line, old schedule kept.
+    let broken = std::fs::read_to_string(d.config()).expect("config") + "\n[http]\nspeed = 3\n";
+    std::fs::write(d.config(), broken).expect("config");
+    d.signal("HUP");
+    wait_for(
+        "the refused reload in the log",
+        Duration::from_secs(10),
+        || d.log().contains("reload refused"),
+    );
+    assert!(d.log().contains("line"), "{}", d.log());
+    let before = runs(&d, "Business", "ok");
+    wait_for("Business to keep running", Duration::from_secs(10), || {
+        runs(&d, "Business", "ok") > before
+    });
+    assert!(d.child.try_wait().expect("wait").is_none(), "daemon exited");
+
+    let (status, _) = d.stop(Duration::from_secs(10));
+    assert!(status.success(), "exit status {status}\n{}", d.log());
+    assert!(d.notes().iter().any(|n| n.contains("STOPPING=1")));
+    assert!(
+        d.notes().iter().any(|n| n.contains("STATUS=National:")),
+        "{:?}",
+        d.notes()
+    );
+    integrity_ok(&d);
+    assert_eq!(d.count("SELECT count(*) FROM articles"), 5);
+}
+
+#[test]
+fn sigterm_during_a_run_exits_within_the_grace_period_and_loses_nothing() {
+    let server = FixtureServer::start(&common::fixtures()).expect("server");
+    server.slow_down("/article/", Duration::from_secs(4));
+    // A yearly schedule: the run that starts is the catch-up of a new archive.
+    let mut d = start(&server, &[("National", "0 0 1 1 *")]);
+    wait_for(
+        "an article request in flight",
+        Duration::from_secs(10),
+        || server.targets().iter().any(|t| t.starts_with("/article/")),
+    );
+    assert_eq!(runs(&d, "National", "running"), 1);
+
+    let (status, took) = d.stop(Duration::from_secs(10));
+    assert!(status.success(), "exit status {status}\n{}", d.log());
+    // Grace period 1 s, plus time to start and end the process.
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    integrity_ok(&d);
+
+    // The next crawl gets what the interrupted run did not reach.
+    server.speed_up();
+    let out = common::cli(&["crawl", "--config", d.config().to_str().expect("path")]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_eq!(d.count("SELECT count(*) FROM articles"), 3);
+    assert_eq!(runs(&d, "National", "running"), 0);
+    assert!(runs(&d, "National", "interrupted") >= 1);
+}
+
+#[test]
+fn catch_up_runs_only_sections_that_missed_their_schedule() {
+    let server = FixtureServer::start(&common::fixtures()).expect("server");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("archive.db");
+    let config = dir.path().join("herald.toml");
+    // Both yearly; Opinion ran just now, National never did.
+    let sections = [("National", "0 0 1 1 *"), ("Opinion", "0 0 1 1 *")];
+    std::fs::write(&config, config_text(&server.url(), &db, &sections, "")).expect("config");
+    let out = common::cli(&[
+        "crawl",
+        "--config",
+        config.to_str().expect("path"),
+        "--section",
+        "Opinion",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+
+    let mut d = spawn(dir);
+    wait_for("National's catch-up run", Duration::from_secs(10), || {
+        runs(&d, "National", "ok") == 1
+    });
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(
+        runs(&d, "Opinion", "ok"),
+        1,
+        "Opinion ran again:\n{}",
+        d.log()
+    );
+    assert!(d.log().contains("catching up"));
+    let (status, _) = d.stop(Duration::from_secs(10));
+    assert!(status.success());
+}
+
+#[test]
+fn metrics_and_health_are_served_when_configured() {
+    let server = FixtureServer::start(&common::fixtures()).expect("server");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = config_text(
+        &server.url(),
+        &dir.path().join("archive.db"),
+        &[("National", "0 0 1 1 *")],
+        &format!("metrics_addr = \"127.0.0.1:{port}\""),
+    );
+    std::fs::write(dir.path().join("herald.toml"), text).expect("config");
+    let mut d = spawn(dir);
+    wait_for("a National run", Duration::from_secs(10), || {
+        runs(&d, "National", "ok") == 1
+    });
+    let get = |path: &str| -> String {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").expect("write");
+        let mut out = String::new();
+        s.read_to_string(&mut out).expect("read");
+        out
+    };
+    let metrics = get("/metrics");
+    assert!(metrics.starts_with("HTTP/1.1 200"), "{metrics}");
+    assert!(
+        metrics.contains("herald_runs_total{section=\"National\",result=\"ok\"} 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("herald_articles_archived_total 3"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("herald_fetch_duration_seconds_count"),
+        "{metrics}"
+    );
+    let health = get("/healthz");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(get("/nope").starts_with("HTTP/1.1 404"));
+
+    let status = common::cli(&["status", "--config", d.config().to_str().expect("path")]);
+    let text = common::stdout(&status);
+    assert!(status.status.success(), "{}", common::stderr(&status));
+    assert!(
+        text.contains("National") && text.contains("ok +3 new"),
+        "{text}"
+    );
+    assert!(text.contains("3 articles"), "{text}");
+    let (exit, _) = d.stop(Duration::from_secs(10));
+    assert!(exit.success());
+}

@@ -55,6 +55,14 @@ pub enum ArchiveError {
         found: i64,
         known: i64,
     },
+    #[error("no archive at {path}: run `herald-archiver crawl` (or start the daemon) to create it, or check [archive] path")]
+    Missing { path: PathBuf },
+    #[error("archive {path} has schema version {found}, older than this herald-archiver's {known}: run `herald-archiver crawl` or the daemon once to upgrade it")]
+    Outdated {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("applying migration {name} to {path}")]
     Migration {
         name: &'static str,

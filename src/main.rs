@@ -146,7 +146,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Search { query, json, limit } => {
             let config = load_config(cli.config.as_deref())?;
-            let archive = Archive::open(&config.archive.path)?;
+            let archive = Archive::open_readonly(&config.archive.path)?;
             let tty = std::io::stdout().is_terminal() && !json;
             let marks = if tty {
                 ("\x1b[1m", "\x1b[0m")
@@ -274,7 +274,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn print_status(config: &Config) -> Result<()> {
-    let archive = Archive::open(&config.archive.path)?;
+    let archive = Archive::open_readonly(&config.archive.path)?;
     let tz = config.scheduler.timezone.0;
     let now = chrono::Utc::now().with_timezone(&tz);
     let local = |t: &str| {

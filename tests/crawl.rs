@@ -411,3 +411,22 @@ fn every_documented_example_query_runs_and_answers() {
         assert!(!rows.is_empty(), "no rows from:\n{q}");
     }
 }
+
+#[test]
+fn search_and_status_before_any_crawl_say_what_to_do_and_create_nothing() {
+    let s = setup(1);
+    for cmd in ["search", "status"] {
+        let mut args = vec![cmd, "--config", s.config.to_str().expect("path")];
+        if cmd == "search" {
+            args.push("bill");
+        }
+        let out = common::cli(&args);
+        assert!(!out.status.success());
+        let err = common::stderr(&out);
+        assert!(
+            err.contains("no archive at") && err.contains("herald-archiver crawl"),
+            "{err}"
+        );
+    }
+    assert!(!s.db.exists());
+}

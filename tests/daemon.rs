@@ -156,6 +156,7 @@ fn spawn(dir: tempfile::TempDir) -> Daemon {
         .args(["run", "--config"])
         .arg(dir.path().join("herald.toml"))
         .env("NOTIFY_SOCKET", &socket_path)
+        .env("WATCHDOG_USEC", "400000")
         .env("RUST_LOG", "herald_archiver=info")
         .env_remove("JOURNAL_STREAM")
         .stdin(Stdio::null())
@@ -268,6 +269,10 @@ fn runs_on_schedule_without_overlap_reloads_and_stops_cleanly() {
     let (status, _) = d.stop(Duration::from_secs(10));
     assert!(status.success(), "exit status {status}\n{}", d.log());
     assert!(d.notes().iter().any(|n| n.contains("STOPPING=1")));
+    assert!(
+        d.notes().iter().any(|n| n.contains("WATCHDOG=1")),
+        "no watchdog ping"
+    );
     assert!(
         d.notes().iter().any(|n| n.contains("STATUS=National:")),
         "{:?}",

@@ -148,6 +148,49 @@ impl Archive {
         Ok(archive)
     }
 
+    /// Opens an existing archive for reading only: `search` and `status`
+    /// never write, so they can run as another user beside the daemon.
+    pub fn open_readonly(path: &Path) -> Result<Archive, ArchiveError> {
+        let open_err = |source| ArchiveError::Open {
+            path: path.to_path_buf(),
+            source,
+        };
+        if !path.is_file() {
+            return Err(ArchiveError::Missing {
+                path: path.to_path_buf(),
+            });
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(open_err)?;
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(open_err)?;
+        let found: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(open_err)?;
+        let known = Archive::latest_version();
+        if found > known {
+            return Err(ArchiveError::TooNew {
+                path: path.to_path_buf(),
+                found,
+                known,
+            });
+        }
+        if found < known {
+            return Err(ArchiveError::Outdated {
+                path: path.to_path_buf(),
+                found,
+                known,
+            });
+        }
+        Ok(Archive {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

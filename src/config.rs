@@ -29,6 +29,8 @@ pub struct Config {
     #[serde(default)]
     pub revisit: RevisitConfig,
     #[serde(default)]
+    pub retry: RetryConfig,
+    #[serde(default)]
     pub extract: ExtractConfig,
     #[serde(rename = "section", default)]
     pub sections: Vec<SectionConfig>,
@@ -59,14 +61,19 @@ pub struct ArchiveConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
     pub user_agent: String,
+    /// The whole request, body included.
     pub timeout: Dur,
     pub connect_timeout: Dur,
-    /// Article requests in flight at once.
+    /// Longest wait for the next bytes of a response.
+    pub read_timeout: Dur,
+    /// Requests in flight at once, across every section running.
     pub concurrency: Concurrency,
-    /// Pause between two requests to the site.
+    /// Pause between two requests to the site; robots.txt's Crawl-delay wins when larger.
     pub min_delay: Dur,
     /// Larger bodies are abandoned while streaming.
     pub max_body_bytes: usize,
+    /// Redirects followed per request (only to the site's own hosts).
+    pub max_redirects: u32,
 }
 
 impl Default for HttpConfig {
@@ -80,9 +87,11 @@ impl Default for HttpConfig {
             .to_string(),
             timeout: Dur(Duration::from_secs(30)),
             connect_timeout: Dur(Duration::from_secs(10)),
+            read_timeout: Dur(Duration::from_secs(20)),
             concurrency: Concurrency(2),
             min_delay: Dur(Duration::from_secs(1)),
             max_body_bytes: 5 * 1024 * 1024,
+            max_redirects: 5,
         }
     }
 }
@@ -160,6 +169,39 @@ impl Default for RevisitConfig {
         RevisitConfig {
             window: Dur(Duration::from_secs(48 * 3600)),
             interval: Dur(Duration::from_secs(6 * 3600)),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetryConfig {
+    /// Tries per request when the connection fails, times out, or the server
+    /// answers 5xx, 408 or 429.
+    pub attempts: u32,
+    /// First wait between tries; it doubles each time, with jitter.
+    pub base_delay: Dur,
+    /// Longest wait between tries, `Retry-After` included.
+    pub max_delay: Dur,
+    /// Runs that retry a link that could not be archived before it is marked failed.
+    pub pending_attempts: u32,
+    /// Failed runs in a row before a section backs off.
+    pub section_failures: u32,
+    /// First backoff of a failing section; it doubles with each further failure.
+    pub section_backoff: Dur,
+    pub section_backoff_max: Dur,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            attempts: 3,
+            base_delay: Dur(Duration::from_secs(1)),
+            max_delay: Dur(Duration::from_secs(30)),
+            pending_attempts: 8,
+            section_failures: 3,
+            section_backoff: Dur(Duration::from_secs(30 * 60)),
+            section_backoff_max: Dur(Duration::from_secs(12 * 3600)),
         }
     }
 }
@@ -248,6 +290,12 @@ impl Config {
         }
         if self.site.max_pages == 0 {
             return Err("site.max_pages must be at least 1".into());
+        }
+        if self.retry.attempts == 0
+            || self.retry.pending_attempts == 0
+            || self.retry.section_failures == 0
+        {
+            return Err("retry.attempts, retry.pending_attempts and retry.section_failures must be at least 1".into());
         }
         Ok(())
     }

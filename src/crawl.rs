@@ -16,7 +16,7 @@ use crate::archive::{Archive, RunCounts, RunStatus, Stored, Validators};
 use crate::config::{Config, SectionConfig};
 use crate::error::{chain, ArchiveError, Error, ExtractError, FetchError};
 use crate::extract::{self, text::format_utc};
-use crate::fetch::{Fetcher, Page, Robots};
+use crate::fetch::{FetchStats, Fetcher, Pacer, Page, Robots};
 use crate::metrics::Metrics;
 use crate::site::profile::Profile;
 use crate::site::urls::{Link, SiteUrls};
@@ -32,6 +32,8 @@ pub struct CrawlOptions {
     pub revisit_all: bool,
     /// Only these sections (all when empty).
     pub sections: Vec<String>,
+    /// Run sections that are backing off after failed runs.
+    pub force: bool,
 }
 
 /// What one section run did.
@@ -47,6 +49,9 @@ pub struct SectionReport {
 impl std::fmt::Display for SectionReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let c = &self.counts;
+        if let (RunStatus::Backoff, Some(e)) = (self.status, &self.error) {
+            return write!(f, "{}: not run, {e}", self.section);
+        }
         if self.section == REVISIT {
             return write!(
                 f,
@@ -85,28 +90,66 @@ enum Outcome {
     Failed,
 }
 
+/// What outlives a config generation: the counters and the politeness
+/// (pause and cap on requests in flight) that every section shares.
+#[derive(Clone)]
+pub struct Context {
+    pub metrics: Arc<Metrics>,
+    pub pacer: Arc<Pacer>,
+}
+
+impl Context {
+    pub fn new(config: &Config) -> Context {
+        Context {
+            metrics: Arc::default(),
+            pacer: Arc::new(Pacer::new(
+                config.http.min_delay.0,
+                config.http.concurrency.0,
+            )),
+        }
+    }
+
+    /// Takes a reloaded config's pause and concurrency.
+    pub fn configure(&self, config: &Config) {
+        self.pacer
+            .configure(config.http.min_delay.0, config.http.concurrency.0);
+    }
+}
+
+/// A run in progress: its `crawl_runs` row and what it has counted.
+struct Run {
+    id: i64,
+    section: String,
+    counts: RunCounts,
+    stats: FetchStats,
+    started: Instant,
+}
+
 pub struct Crawler {
     config: Arc<Config>,
     site: SiteUrls,
     profile: Arc<Profile>,
     fetcher: Fetcher,
     archive: Arc<Mutex<Archive>>,
-    robots: tokio::sync::Mutex<Option<(Instant, Arc<Robots>)>>,
+    robots: tokio::sync::Mutex<Option<RobotsAnswer>>,
 }
+
+/// robots.txt as last read, or why it could not be, and when.
+type RobotsAnswer = (Instant, Result<Arc<Robots>, String>);
 
 /// robots.txt is read again after this long.
 const ROBOTS_TTL: Duration = Duration::from_secs(24 * 3600);
+/// After robots.txt could not be read, sections running meanwhile fetch
+/// nothing and do not ask again for this long.
+const ROBOTS_FAILURE_TTL: Duration = Duration::from_secs(60);
 
 impl Crawler {
     /// Opens the configured archive and builds a crawler over it.
     pub fn open(config: Config) -> Result<Crawler, Error> {
         let archive = Archive::open(&config.archive.path)?;
         archive.mark_interrupted_runs(&now())?;
-        Crawler::new(
-            Arc::new(config),
-            Arc::new(Mutex::new(archive)),
-            Arc::default(),
-        )
+        let context = Context::new(&config);
+        Crawler::new(Arc::new(config), Arc::new(Mutex::new(archive)), &context)
     }
 
     /// A crawler over an archive that is already open (the daemon keeps one
@@ -114,10 +157,16 @@ impl Crawler {
     pub fn new(
         config: Arc<Config>,
         archive: Arc<Mutex<Archive>>,
-        metrics: Arc<Metrics>,
+        context: &Context,
     ) -> Result<Crawler, Error> {
         let site = SiteUrls::new(config.site.base_url.0.clone());
-        let fetcher = Fetcher::new(&config.http, site.base(), metrics)?;
+        let fetcher = Fetcher::new(
+            &config.http,
+            &config.retry,
+            site.clone(),
+            context.pacer.clone(),
+            context.metrics.clone(),
+        )?;
         let profile = Profile::herald().with_overrides(&config.extract.selectors);
         Ok(Crawler {
             config,
@@ -133,17 +182,29 @@ impl Crawler {
         &self.config
     }
 
-    /// The site's robots.txt, read at most once a day; a failure is not cached.
-    async fn robots(&self) -> Result<Arc<Robots>, FetchError> {
+    /// The site's robots.txt, read at most once a day; a failure is
+    /// remembered for a minute, so a failing server is not asked again by
+    /// every section.
+    async fn robots(&self, stats: &FetchStats) -> Result<Arc<Robots>, String> {
         let mut cached = self.robots.lock().await;
         if let Some((at, robots)) = cached.as_ref() {
-            if at.elapsed() < ROBOTS_TTL {
-                return Ok(robots.clone());
+            let ttl = if robots.is_ok() {
+                ROBOTS_TTL
+            } else {
+                ROBOTS_FAILURE_TTL
+            };
+            if at.elapsed() < ttl {
+                return robots.clone();
             }
         }
-        let robots = Arc::new(self.fetcher.robots(self.site.base()).await?);
+        let robots = self
+            .fetcher
+            .robots(stats)
+            .await
+            .map(Arc::new)
+            .map_err(|e| format!("robots.txt unavailable, nothing fetched: {}", chain(&e)));
         *cached = Some((Instant::now(), robots.clone()));
-        Ok(robots)
+        robots
     }
 
     /// Crawls the chosen sections once, one after the other, then re-checks
@@ -158,10 +219,14 @@ impl Crawler {
             .iter()
             .filter(|s| opts.sections.is_empty() || opts.sections.contains(&s.name))
         {
-            reports.push(
+            let run = if opts.force {
+                self.crawl_section(section, opts.pages, &mut seen, &never)
+                    .await?
+            } else {
                 self.run_section(section, opts.pages, &mut seen, &never)
-                    .await?,
-            );
+                    .await?
+            };
+            reports.push(run);
         }
         let revisit = self.revisit(opts.revisit_all, &mut seen, &never).await?;
         reports.push(revisit.unwrap_or_else(|| SectionReport {
@@ -173,8 +238,9 @@ impl Crawler {
         Ok(reports)
     }
 
-    /// One run of one section, recorded in `crawl_runs`. Once `cancel` fires
-    /// no new article is started; those in flight are finished.
+    /// One run of one section, recorded in `crawl_runs`, unless the section
+    /// is backing off after failed runs. Once `cancel` fires no new request
+    /// starts; articles in flight are finished.
     pub async fn run_section(
         &self,
         section: &SectionConfig,
@@ -182,46 +248,101 @@ impl Crawler {
         seen: &mut HashSet<Url>,
         cancel: &CancellationToken,
     ) -> Result<SectionReport, Error> {
-        match self.robots().await {
-            Ok(robots) => {
-                self.crawl_section(section, pages, &robots, seen, cancel)
-                    .await
-            }
-            Err(e) => self.failed_run(
-                &section.name,
-                &format!("robots.txt unavailable, nothing fetched: {}", chain(&e)),
-            ),
+        if let Some(until) = self.backoff_until(&section.name)? {
+            let why = format!("backing off after failed runs until {until}");
+            tracing::info!(section = %section.name, "{why}");
+            return Ok(SectionReport {
+                section: section.name.clone(),
+                status: RunStatus::Backoff,
+                counts: RunCounts::default(),
+                error: Some(why),
+            });
         }
+        self.crawl_section(section, pages, seen, cancel).await
     }
 
-    fn failed_run(&self, section: &str, error: &str) -> Result<SectionReport, Error> {
-        tracing::error!(section, error, "section run failed");
-        let archive = self.lock();
-        let id = archive.begin_run(section, &now())?;
-        let counts = RunCounts::default();
-        archive.finish_run(id, &counts, RunStatus::Failed, Some(error), &now())?;
-        Ok(SectionReport {
+    /// After `section_failures` failed runs in a row a section waits
+    /// `section_backoff`, doubling with each further failure, from its last run.
+    fn backoff_until(&self, section: &str) -> Result<Option<String>, Error> {
+        let retry = &self.config.retry;
+        let status = self.lock().section_status(section)?;
+        if status.consecutive_failures < retry.section_failures {
+            return Ok(None);
+        }
+        let Some(last) = status
+            .last_run
+            .and_then(|r| r.finished_at)
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+        else {
+            return Ok(None);
+        };
+        let doublings = (status.consecutive_failures - retry.section_failures).min(16);
+        let wait = retry
+            .section_backoff
+            .0
+            .saturating_mul(1 << doublings)
+            .min(retry.section_backoff_max.0);
+        let until = last.with_timezone(&Utc)
+            + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+        Ok((until > Utc::now()).then(|| format_utc(&until)))
+    }
+
+    fn begin(&self, section: &str) -> Result<Run, Error> {
+        let id = self.lock().begin_run(section, &now())?;
+        Ok(Run {
+            id,
             section: section.to_string(),
-            status: RunStatus::Failed,
-            counts,
-            error: Some(error.to_string()),
+            counts: RunCounts::default(),
+            stats: FetchStats::default(),
+            started: Instant::now(),
         })
+    }
+
+    /// Records the end of a run: `error` when it could not do its work.
+    fn finish(
+        &self,
+        mut run: Run,
+        error: Option<String>,
+        cancel: &CancellationToken,
+    ) -> Result<SectionReport, Error> {
+        let status = match (&error, cancel.is_cancelled()) {
+            (Some(_), _) => RunStatus::Failed,
+            (None, true) => RunStatus::Interrupted,
+            (None, false) => RunStatus::Ok,
+        };
+        take_stats(&mut run.counts, &run.stats, run.started.elapsed());
+        self.lock()
+            .finish_run(run.id, &run.counts, status, error.as_deref(), &now())?;
+        let report = SectionReport {
+            section: run.section,
+            status,
+            counts: run.counts,
+            error,
+        };
+        if status == RunStatus::Failed {
+            tracing::error!(section = %report.section, "{report}");
+        } else {
+            tracing::info!(section = %report.section, "{report}");
+        }
+        Ok(report)
     }
 
     async fn crawl_section(
         &self,
         section: &SectionConfig,
         pages: Option<u32>,
-        robots: &Robots,
         seen: &mut HashSet<Url>,
         cancel: &CancellationToken,
     ) -> Result<SectionReport, Error> {
-        let run = self.lock().begin_run(&section.name, &now())?;
-        let mut counts = RunCounts::default();
-        let (links, error) = self
-            .read_listing(section, pages, robots, &mut counts, cancel)
+        let mut run = self.begin(&section.name)?;
+        let robots = match self.robots(&run.stats).await {
+            Ok(r) => r,
+            Err(error) => return self.finish(run, Some(error), cancel),
+        };
+        let listing = self
+            .read_listing(section, pages, &robots, &mut run, cancel)
             .await?;
-        counts.links_found = links.len() as u32;
+        run.counts.links_found = listing.links.len() as u32;
 
         let mut todo = Vec::new();
         let due = self.lock().pending_due(&section.name, &now())?;
@@ -229,65 +350,73 @@ impl Crawler {
             .iter()
             .filter_map(|u| Url::parse(u).ok())
             .map(|u| self.site.link(u));
-        for link in links.into_iter().chain(retries) {
-            if seen.contains(&link.canonical) || !self.is_wanted(&link, robots)? {
-                counts.skipped += 1;
+        for link in listing.links.into_iter().chain(retries) {
+            if seen.contains(&link.canonical) || !self.is_wanted(&link, &robots)? {
+                run.counts.skipped += 1;
                 continue;
             }
             seen.insert(link.canonical.clone());
             todo.push(link);
         }
 
+        let stats = &run.stats;
         let outcomes: Vec<Result<Outcome, Error>> = futures_util::stream::iter(todo)
             .take_until(cancel.cancelled())
-            .map(|link| self.archive_link(link, &section.name, None))
+            .map(|link| self.archive_link(link, &section.name, None, stats))
             .buffer_unordered(self.config.http.concurrency.0)
             .collect()
             .await;
-        tally(outcomes, &mut counts)?;
-        let status = match (&error, cancel.is_cancelled()) {
-            (Some(_), _) => RunStatus::Failed,
-            (None, true) => RunStatus::Interrupted,
-            (None, false) => RunStatus::Ok,
-        };
-        self.lock()
-            .finish_run(run, &counts, status, error.as_deref(), &now())?;
-        let report = SectionReport {
-            section: section.name.clone(),
-            status,
-            counts,
-            error,
-        };
-        tracing::info!(section = %section.name, "{report}");
-        Ok(report)
+        tally(outcomes, &mut run.counts)?;
+        // The list's validators are kept only once every link on it was
+        // handled: a run cut short must not turn the next one into a 304.
+        if listing.error.is_none() && !cancel.is_cancelled() {
+            let archive = self.lock();
+            for (url, v) in &listing.validators {
+                archive.save_validators(url, v, &now())?;
+            }
+        }
+        self.finish(run, listing.error, cancel)
     }
 
     /// Reads at least `pages` list pages, and more (up to `max_pages`) while
-    /// every link on the page is new, so a burst of news leaves no gap.
+    /// every link on the page is new, so a burst of news leaves no gap. Pages
+    /// are asked for conditionally; a 304 ends the reading. An explicit
+    /// `pages` (backfill) asks unconditionally.
     async fn read_listing(
         &self,
         section: &SectionConfig,
         pages: Option<u32>,
         robots: &Robots,
-        counts: &mut RunCounts,
+        run: &mut Run,
         cancel: &CancellationToken,
-    ) -> Result<(Vec<Link>, Option<String>), Error> {
+    ) -> Result<Listing, Error> {
         let required = pages.unwrap_or(section.pages);
         let max = required.max(self.config.site.max_pages);
-        let mut links: Vec<Link> = Vec::new();
+        let mut out = Listing::default();
         for page in 1..=max {
             let path = self.config.site.pagination.page_path(&section.path.0, page);
             let (public, fetch) = self.site.page(&path);
             if !robots.allowed(&fetch) {
-                return Ok((links, Some(format!("robots.txt disallows {public}"))));
+                out.error = Some(format!("robots.txt disallows {public}"));
+                return Ok(out);
             }
+            let known = match pages {
+                None => Some(self.lock().validators(public.as_str())?),
+                Some(_) => None,
+            };
             let fetched = tokio::select! {
-                r = self.fetcher.get(&fetch, None) => r,
+                r = self.fetcher.get(&fetch, known.as_ref(), &run.stats) => r,
                 _ = cancel.cancelled() => break,
             };
             let body = match fetched {
-                Ok(Page::Fetched { body, .. }) => body,
-                Ok(Page::NotModified) => break,
+                Ok(Page::Fetched { body, validators }) => {
+                    out.validators.push((public.to_string(), validators));
+                    body
+                }
+                Ok(Page::NotModified) => {
+                    run.counts.not_modified += 1;
+                    break;
+                }
                 // Past the last page of a short list, or past `pages`: the list ends here.
                 Err(e)
                     if page > required
@@ -296,9 +425,12 @@ impl Crawler {
                     tracing::debug!(section = %section.name, page, error = %chain(&e), "no further list page");
                     break;
                 }
-                Err(e) => return Ok((links, Some(format!("list page {page}: {}", chain(&e))))),
+                Err(e) => {
+                    out.error = Some(format!("list page {page}: {}", chain(&e)));
+                    return Ok(out);
+                }
             };
-            counts.pages += 1;
+            run.counts.pages += 1;
             let (site, profile) = (self.site.clone(), self.profile.clone());
             let found =
                 blocking(move || Ok(extract::listing(&body, &public, &profile, &site))).await?;
@@ -309,8 +441,8 @@ impl Crawler {
                     if archive.is_known(link.canonical.as_str())? {
                         all_new = false;
                     }
-                    if !links.iter().any(|l| l.canonical == link.canonical) {
-                        links.push(link);
+                    if !out.links.iter().any(|l| l.canonical == link.canonical) {
+                        out.links.push(link);
                     }
                 }
             }
@@ -318,10 +450,10 @@ impl Crawler {
                 break;
             }
         }
-        Ok((links, None))
+        Ok(out)
     }
 
-    /// Not archived yet, not waiting for a retry, allowed by robots.txt.
+    /// Not archived yet, not waiting for a retry or given up, allowed by robots.txt.
     fn is_wanted(&self, link: &Link, robots: &Robots) -> Result<bool, Error> {
         let archive = self.lock();
         let url = link.canonical.as_str();
@@ -337,9 +469,14 @@ impl Crawler {
         link: Link,
         section: &str,
         validators: Option<Validators>,
+        stats: &FetchStats,
     ) -> Result<Outcome, Error> {
         let canonical = link.canonical.to_string();
-        let (body, fresh) = match self.fetcher.get(&link.fetch, validators.as_ref()).await {
+        let (body, fresh) = match self
+            .fetcher
+            .get(&link.fetch, validators.as_ref(), stats)
+            .await
+        {
             Ok(Page::Fetched { body, validators }) => (body, validators),
             Ok(Page::NotModified) => {
                 self.lock().touch(&canonical, &now())?;
@@ -384,8 +521,13 @@ impl Crawler {
         // An archived article that fails a re-check stays archived as it was;
         // only new links wait in the pending queue.
         if !revisit {
-            self.lock()
-                .record_failure(url, section, error, Utc::now())?;
+            self.lock().record_failure(
+                url,
+                section,
+                error,
+                Utc::now(),
+                self.config.retry.pending_attempts,
+            )?;
         }
         Ok(Outcome::Failed)
     }
@@ -416,15 +558,11 @@ impl Crawler {
         if targets.is_empty() {
             return Ok(None);
         }
-        let robots = match self.robots().await {
+        let mut run = self.begin(REVISIT)?;
+        let robots = match self.robots(&run.stats).await {
             Ok(r) => r,
-            Err(e) => {
-                let error = format!("robots.txt unavailable, nothing fetched: {}", chain(&e));
-                return self.failed_run(REVISIT, &error).map(Some);
-            }
+            Err(error) => return self.finish(run, Some(error), cancel).map(Some),
         };
-        let run = self.lock().begin_run(REVISIT, &now())?;
-        let mut counts = RunCounts::default();
         let mut todo = Vec::new();
         for t in targets {
             let Ok(url) = Url::parse(&t.url) else {
@@ -432,38 +570,25 @@ impl Crawler {
             };
             let link = self.site.link(url);
             if seen.contains(&link.canonical) || !robots.allowed(&link.fetch) {
-                counts.skipped += 1;
+                run.counts.skipped += 1;
                 continue;
             }
             seen.insert(link.canonical.clone());
             let validators = self.lock().validators(link.canonical.as_str())?;
             todo.push((link, t.section.unwrap_or_default(), validators));
         }
-        counts.links_found = todo.len() as u32;
-        let outcomes: Vec<Result<Outcome, Error>> =
-            futures_util::stream::iter(todo)
-                .take_until(cancel.cancelled())
-                .map(|(link, section, v)| async move {
-                    self.archive_link(link, &section, Some(v)).await
-                })
-                .buffer_unordered(self.config.http.concurrency.0)
-                .collect()
-                .await;
-        tally(outcomes, &mut counts)?;
-        let status = if cancel.is_cancelled() {
-            RunStatus::Interrupted
-        } else {
-            RunStatus::Ok
-        };
-        self.lock().finish_run(run, &counts, status, None, &now())?;
-        let report = SectionReport {
-            section: REVISIT.to_string(),
-            status,
-            counts,
-            error: None,
-        };
-        tracing::info!(section = REVISIT, "{report}");
-        Ok(Some(report))
+        run.counts.links_found = todo.len() as u32;
+        let stats = &run.stats;
+        let outcomes: Vec<Result<Outcome, Error>> = futures_util::stream::iter(todo)
+            .take_until(cancel.cancelled())
+            .map(|(link, section, v)| async move {
+                self.archive_link(link, &section, Some(v), stats).await
+            })
+            .buffer_unordered(self.config.http.concurrency.0)
+            .collect()
+            .await;
+        tally(outcomes, &mut run.counts)?;
+        self.finish(run, None, cancel).map(Some)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Archive> {
@@ -471,6 +596,15 @@ impl Crawler {
         // (transactions roll back), so the archive stays usable.
         self.archive.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// What the list pages of a run gave.
+#[derive(Default)]
+struct Listing {
+    links: Vec<Link>,
+    /// Validators of each page answered 200, saved when the run ends well.
+    validators: Vec<(String, Validators)>,
+    error: Option<String>,
 }
 
 fn now() -> String {
@@ -496,4 +630,15 @@ fn tally(outcomes: Vec<Result<Outcome, Error>>, counts: &mut RunCounts) -> Resul
         }
     }
     Ok(())
+}
+
+fn take_stats(counts: &mut RunCounts, stats: &FetchStats, took: Duration) {
+    let get = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+    counts.requests = get(&stats.requests);
+    counts.bytes = get(&stats.bytes);
+    counts.retries = get(&stats.retries);
+    for (n, class) in counts.status_classes.iter_mut().zip(&stats.classes) {
+        *n = get(class);
+    }
+    counts.duration_ms = took.as_millis() as u64;
 }

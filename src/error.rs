@@ -27,7 +27,12 @@ pub enum FetchError {
     #[error("GET {url}")]
     Http { url: String, source: reqwest::Error },
     #[error("GET {url}: server answered {status}")]
-    Status { url: String, status: u16 },
+    Status {
+        url: String,
+        status: u16,
+        /// From `Retry-After`, if the server sent one.
+        retry_after: Option<std::time::Duration>,
+    },
     #[error("GET {url}: body larger than {limit} bytes, abandoned")]
     TooLarge { url: String, limit: usize },
     #[error("GET {url}: refused, {reason}")]

@@ -43,6 +43,9 @@ enum Command {
         /// Crawl only this section (repeatable).
         #[arg(long = "section", value_name = "NAME")]
         sections: Vec<String>,
+        /// Crawl sections that are backing off after failed runs too.
+        #[arg(long)]
+        force: bool,
     },
     /// Full-text search of the archive (FTS5 syntax: "phrase", prefix*, NEAR, title:word).
     Search {
@@ -120,6 +123,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             revisit,
             pages,
             sections,
+            force,
         } => {
             let config = load_config(cli.config.as_deref())?;
             for name in &sections {
@@ -135,6 +139,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         pages,
                         revisit_all: revisit,
                         sections,
+                        force,
                     })
                     .await
             })?;
@@ -285,8 +290,8 @@ fn print_status(config: &Config) -> Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{:<24} {:<16} {:<17} {:<42} {:>8} {:>9}",
-        "SECTION", "SCHEDULE", "NEXT RUN", "LAST RUN", "FAILURES", "ARCHIVED"
+        "{:<24} {:<16} {:<17} {:<42} {:>8} {:>9} {:>8} {:>6}",
+        "SECTION", "SCHEDULE", "NEXT RUN", "LAST RUN", "FAILURES", "ARCHIVED", "PENDING", "GAVEUP"
     )?;
     for s in &config.sections {
         let st = archive.section_status(&s.name)?;
@@ -312,13 +317,15 @@ fn print_status(config: &Config) -> Result<()> {
         });
         writeln!(
             out,
-            "{:<24} {:<16} {:<17} {:<42} {:>8} {:>9}",
+            "{:<24} {:<16} {:<17} {:<42} {:>8} {:>9} {:>8} {:>6}",
             s.name,
             s.schedule.as_str(),
             next,
             last,
             st.consecutive_failures,
-            st.archived
+            st.archived,
+            st.pending,
+            st.given_up
         )?;
     }
     let (articles, last_success) = archive.totals()?;

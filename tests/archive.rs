@@ -168,7 +168,7 @@ fn failed_links_wait_longer_after_each_failure() {
         .expect("time")
         .with_timezone(&chrono::Utc);
     archive
-        .record_failure(A, "National", "GET: 500", t0)
+        .record_failure(A, "National", "GET: 500", t0, 3)
         .expect("record");
     assert!(archive
         .is_waiting(A, "2026-11-28T00:59:00Z")
@@ -177,7 +177,7 @@ fn failed_links_wait_longer_after_each_failure() {
         .is_waiting(A, "2026-11-28T01:00:00Z")
         .expect("query"));
     archive
-        .record_failure(A, "National", "GET: 500", t0)
+        .record_failure(A, "National", "GET: 500", t0, 3)
         .expect("record");
     assert!(archive
         .is_waiting(A, "2026-11-28T01:59:00Z")
@@ -187,6 +187,19 @@ fn failed_links_wait_longer_after_each_failure() {
             .pending_due("National", "2026-11-28T02:00:00Z")
             .expect("due"),
         [A]
+    );
+    // The third failure gives up: the link is no longer due, and waits forever.
+    archive
+        .record_failure(A, "National", "GET: 500", t0, 3)
+        .expect("record");
+    assert!(archive
+        .pending_due("National", "9999")
+        .expect("due")
+        .is_empty());
+    assert!(archive.is_waiting(A, "9999").expect("query"));
+    assert_eq!(
+        archive.section_status("National").expect("status").given_up,
+        1
     );
     // Archiving the article clears its pending entry.
     let mut archive = archive;

@@ -19,7 +19,7 @@ struct Setup {
 /// The fixture articles are dated November 2026; a wide revisit window keeps
 /// them "young" whatever day the tests run.
 fn setup(max_pages: u32) -> Setup {
-    let server = FixtureServer::start(&common::fixtures()).expect("fixture server");
+    let server = common::fast_fixture_server();
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("archive.db");
     let config = dir.path().join("herald.toml");
@@ -35,6 +35,9 @@ path = "{db}"
 [http]
 min_delay = "0s"
 timeout = "10s"
+
+[retry]
+base_delay = "50ms"
 
 [revisit]
 window = "36500d"

@@ -96,6 +96,9 @@ path = "{db}"
 min_delay = "0s"
 timeout = "10s"
 
+[retry]
+base_delay = "50ms"
+
 [scheduler]
 timezone = "UTC"
 catch_up_delay = "0s"
@@ -200,7 +203,7 @@ fn integrity_ok(d: &Daemon) {
 
 #[test]
 fn runs_on_schedule_without_overlap_reloads_and_stops_cleanly() {
-    let server = FixtureServer::start(&common::fixtures()).expect("server");
+    let server = common::fast_fixture_server();
     // A run takes longer than the one-second schedule: ticks must be skipped.
     server.slow_down("/article/", Duration::from_millis(1200));
     let mut d = start(&server, &[("National", "* * * * * *")]);
@@ -284,7 +287,7 @@ fn runs_on_schedule_without_overlap_reloads_and_stops_cleanly() {
 
 #[test]
 fn sigterm_during_a_run_exits_within_the_grace_period_and_loses_nothing() {
-    let server = FixtureServer::start(&common::fixtures()).expect("server");
+    let server = common::fast_fixture_server();
     server.slow_down("/article/", Duration::from_secs(4));
     // A yearly schedule: the run that starts is the catch-up of a new archive.
     let mut d = start(&server, &[("National", "0 0 1 1 *")]);
@@ -312,7 +315,7 @@ fn sigterm_during_a_run_exits_within_the_grace_period_and_loses_nothing() {
 
 #[test]
 fn catch_up_runs_only_sections_that_missed_their_schedule() {
-    let server = FixtureServer::start(&common::fixtures()).expect("server");
+    let server = common::fast_fixture_server();
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("archive.db");
     let config = dir.path().join("herald.toml");
@@ -346,7 +349,7 @@ fn catch_up_runs_only_sections_that_missed_their_schedule() {
 
 #[test]
 fn metrics_and_health_are_served_when_configured() {
-    let server = FixtureServer::start(&common::fixtures()).expect("server");
+    let server = common::fast_fixture_server();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("free port")

@@ -16,8 +16,13 @@ use crate::error::ArchiveError;
 use crate::extract::Record;
 
 /// Applied in order, once each; the archive's `user_version` counts them.
-const MIGRATIONS: &[(&str, &str)] =
-    &[("0001_init", include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("../../migrations/0001_init.sql")),
+    (
+        "0002_fetch_stats",
+        include_str!("../../migrations/0002_fetch_stats.sql"),
+    ),
+];
 
 /// What the archive did with a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,6 +55,15 @@ pub struct RunCounts {
     pub unchanged: u32,
     pub skipped: u32,
     pub failures: u32,
+    /// List pages answered 304.
+    pub not_modified: u32,
+    /// HTTP requests sent, retries included, and body bytes received.
+    pub requests: u64,
+    pub bytes: u64,
+    /// Responses by status class: 2xx, 3xx, 4xx, 5xx.
+    pub status_classes: [u64; 4],
+    pub retries: u64,
+    pub duration_ms: u64,
 }
 
 impl RunCounts {
@@ -71,6 +85,8 @@ pub enum RunStatus {
     Failed,
     /// Stopped by a shutdown before it was done.
     Interrupted,
+    /// Not run: the section is backing off after failed runs (never stored).
+    Backoff,
 }
 
 impl RunStatus {
@@ -79,6 +95,7 @@ impl RunStatus {
             RunStatus::Ok => "ok",
             RunStatus::Failed => "failed",
             RunStatus::Interrupted => "interrupted",
+            RunStatus::Backoff => "backoff",
         }
     }
 }
@@ -101,6 +118,9 @@ pub struct SectionStatus {
     pub consecutive_failures: u32,
     /// New articles its runs archived, all time.
     pub archived: i64,
+    /// Links waiting to be retried, and links given up on.
+    pub pending: i64,
+    pub given_up: i64,
 }
 
 /// An archived article due for a re-check.
@@ -246,7 +266,9 @@ impl Archive {
     /// Whether a failed link is still waiting for its next attempt.
     pub fn is_waiting(&self, url: &str, now: &str) -> Result<bool, ArchiveError> {
         self.conn
-            .prepare_cached("SELECT 1 FROM pending_fetches WHERE url = ?1 AND next_attempt_at > ?2")
+            .prepare_cached(
+                "SELECT 1 FROM pending_fetches WHERE url = ?1 AND (status = 'failed' OR next_attempt_at > ?2)",
+            )
             .and_then(|mut st| st.exists([url, now]))
             .map_err(ArchiveError::sql("looking up a pending fetch"))
     }
@@ -256,7 +278,9 @@ impl Archive {
         let mut st = self
             .conn
             .prepare_cached(
-                "SELECT url FROM pending_fetches WHERE section = ?1 AND next_attempt_at <= ?2 ORDER BY next_attempt_at",
+                "SELECT url FROM pending_fetches
+                 WHERE section = ?1 AND status = 'pending' AND next_attempt_at <= ?2
+                 ORDER BY next_attempt_at",
             )
             .map_err(ArchiveError::sql("listing pending fetches"))?;
         let rows = st
@@ -267,7 +291,8 @@ impl Archive {
     }
 
     /// Notes a link that could not be archived; the wait before the next
-    /// attempt doubles with each failure, from one hour up to a week.
+    /// attempt doubles with each failure, from one hour up to a week. After
+    /// `max_attempts` the link is marked failed and no longer retried.
     #[instrument(skip(self), level = "debug")]
     pub fn record_failure(
         &self,
@@ -275,6 +300,7 @@ impl Archive {
         section: &str,
         error: &str,
         now: chrono::DateTime<chrono::Utc>,
+        max_attempts: u32,
     ) -> Result<(), ArchiveError> {
         let attempts: i64 = self
             .conn
@@ -291,13 +317,22 @@ impl Archive {
             chrono::Duration::hours(1 << (attempts - 1).clamp(0, 7)).min(chrono::Duration::days(7));
         let now_s = crate::extract::text::format_utc(&now);
         let next = crate::extract::text::format_utc(&(now + wait));
+        let status = if attempts >= i64::from(max_attempts) {
+            "failed"
+        } else {
+            "pending"
+        };
+        if status == "failed" {
+            tracing::warn!(url, attempts, error, "giving up on a link");
+        }
         self.conn
             .execute(
-                "INSERT INTO pending_fetches (url, section, attempts, last_error, first_failed_at, last_attempt_at, next_attempt_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6)
+                "INSERT INTO pending_fetches (url, section, attempts, last_error, first_failed_at, last_attempt_at, next_attempt_at, status)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)
                  ON CONFLICT (url) DO UPDATE SET attempts = excluded.attempts, last_error = excluded.last_error,
-                     last_attempt_at = excluded.last_attempt_at, next_attempt_at = excluded.next_attempt_at",
-                params![url, section, attempts, error, now_s, next],
+                     last_attempt_at = excluded.last_attempt_at, next_attempt_at = excluded.next_attempt_at,
+                     status = excluded.status",
+                params![url, section, attempts, error, now_s, next, status],
             )
             .map_err(ArchiveError::sql("recording a failure"))?;
         Ok(())
@@ -522,7 +557,9 @@ impl Archive {
             .execute(
                 "UPDATE crawl_runs SET finished_at = ?2, status = ?3, pages = ?4, links_found = ?5,
                      new_articles = ?6, new_revisions = ?7, duplicates = ?8, unchanged = ?9,
-                     skipped = ?10, failures = ?11, error = ?12
+                     skipped = ?10, failures = ?11, error = ?12, not_modified = ?13,
+                     requests = ?14, bytes = ?15, status_2xx = ?16, status_3xx = ?17,
+                     status_4xx = ?18, status_5xx = ?19, retries = ?20, duration_ms = ?21
                  WHERE id = ?1",
                 params![
                     id,
@@ -536,7 +573,16 @@ impl Archive {
                     c.unchanged,
                     c.skipped,
                     c.failures,
-                    error
+                    error,
+                    c.not_modified,
+                    c.requests as i64,
+                    c.bytes as i64,
+                    c.status_classes[0] as i64,
+                    c.status_classes[1] as i64,
+                    c.status_classes[2] as i64,
+                    c.status_classes[3] as i64,
+                    c.retries as i64,
+                    c.duration_ms as i64
                 ],
             )
             .map_err(ArchiveError::sql("finishing a run"))?;
@@ -592,10 +638,21 @@ impl Archive {
                 |r| r.get(0),
             )
             .map_err(ArchiveError::sql("reading section status"))?;
+        let (pending, given_up): (i64, i64) = self
+            .conn
+            .query_row(
+                "SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'failed')
+                 FROM pending_fetches WHERE section = ?1",
+                [section],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(ArchiveError::sql("reading section status"))?;
         Ok(SectionStatus {
             last_run: runs.into_iter().next(),
             consecutive_failures,
             archived,
+            pending,
+            given_up,
         })
     }
 

@@ -32,7 +32,7 @@ use uuid::Uuid;
 
 use crate::archive::{Archive, RunStatus};
 use crate::config::Config;
-use crate::crawl::{Crawler, SectionReport};
+use crate::crawl::{Context, Crawler, SectionReport};
 use crate::error::{chain, Error};
 use crate::extract::text::format_utc;
 use crate::metrics::Metrics;
@@ -41,6 +41,7 @@ use crate::schedule::{Scheduler, Task};
 /// What the job tasks, the metrics server and the main loop share.
 pub(crate) struct Shared {
     archive: Arc<Mutex<Archive>>,
+    context: Context,
     metrics: Arc<Metrics>,
     /// The crawler of the config in force; a run takes it when it starts.
     current: RwLock<Arc<Crawler>>,
@@ -108,16 +109,14 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), Error> {
     let archive = Archive::open(&config.archive.path)?;
     archive.mark_interrupted_runs(&format_utc(&Utc::now()))?;
     let archive = Arc::new(Mutex::new(archive));
-    let metrics = Arc::new(Metrics::default());
+    let context = Context::new(&config);
+    let metrics = context.metrics.clone();
     let config = Arc::new(config);
-    let crawler = Arc::new(Crawler::new(
-        config.clone(),
-        archive.clone(),
-        metrics.clone(),
-    )?);
+    let crawler = Arc::new(Crawler::new(config.clone(), archive.clone(), &context)?);
     let (ping, mut pings) = mpsc::channel(4);
     let shared = Arc::new(Shared {
         archive,
+        context,
         metrics,
         current: RwLock::new(crawler),
         running: Mutex::default(),
@@ -230,7 +229,7 @@ async fn reload(
             tracing::warn!("{what} changed: it takes effect at the next restart");
         }
     }
-    let crawler = match Crawler::new(new.clone(), shared.archive.clone(), shared.metrics.clone()) {
+    let crawler = match Crawler::new(new.clone(), shared.archive.clone(), &shared.context) {
         Ok(c) => Arc::new(c),
         Err(e) => {
             tracing::error!(error = %chain(&e), "reload refused; the running schedules stay");
@@ -402,6 +401,9 @@ fn finished(shared: &Shared, report: &SectionReport) {
         .metrics
         .record_run(report, report.status.as_str(), Utc::now().timestamp());
     let line = report.to_string();
+    if report.status == RunStatus::Backoff {
+        return;
+    }
     if report.status == RunStatus::Failed {
         notify::status(&format!("last run failed: {line}"));
     } else {

@@ -1,27 +1,31 @@
-//! The only module that talks to the network: one HTTP client for every
-//! section, a pause between requests, robots.txt, conditional requests, a cap
-//! on body size, and redirects kept on the site.
+//! The only module that talks to the network: one HTTP client, a pause
+//! between requests and a cap on requests in flight shared by every section
+//! ([`Pacer`]), robots.txt, conditional requests, retries with backoff,
+//! redirects kept on the site, a cap on body size, and charset decoding.
 
+mod pacer;
 mod robots;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{
-    HeaderMap, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
+    HeaderMap, CONTENT_TYPE, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED, LOCATION,
+    RETRY_AFTER,
 };
 use reqwest::StatusCode;
-use tokio::sync::Mutex;
 use tokio::time::Instant;
 use url::Url;
 
+pub use pacer::Pacer;
 pub use robots::Robots;
 
 use crate::archive::Validators;
-use crate::config::HttpConfig;
+use crate::config::{HttpConfig, RetryConfig};
 use crate::error::{Error, FetchError};
 use crate::metrics::Metrics;
-
-const MAX_REDIRECTS: usize = 5;
+use crate::site::urls::SiteUrls;
 
 /// What a GET gave.
 #[derive(Debug)]
@@ -35,52 +39,60 @@ pub enum Page {
     NotModified,
 }
 
+/// Requests of one run, for its `crawl_runs` row.
+#[derive(Debug, Default)]
+pub struct FetchStats {
+    pub requests: AtomicU64,
+    pub bytes: AtomicU64,
+    /// Responses by status class: 2xx, 3xx, 4xx, 5xx.
+    pub classes: [AtomicU64; 4],
+    pub retries: AtomicU64,
+}
+
+impl FetchStats {
+    fn response(&self, status: StatusCode) {
+        let class = (status.as_u16() / 100).clamp(2, 5) as usize - 2;
+        self.classes[class].fetch_add(1, Ordering::Relaxed);
+    }
+}
+
 pub struct Fetcher {
     client: reqwest::Client,
+    site: SiteUrls,
     user_agent: String,
     max_body: usize,
-    min_delay: Duration,
-    next_slot: Mutex<Instant>,
-    metrics: std::sync::Arc<Metrics>,
+    max_redirects: u32,
+    retry: RetryConfig,
+    pacer: Arc<Pacer>,
+    metrics: Arc<Metrics>,
 }
 
 impl Fetcher {
-    /// `base` is where requests go; redirects may not leave its host.
     pub fn new(
         http: &HttpConfig,
-        base: &Url,
-        metrics: std::sync::Arc<Metrics>,
+        retry: &RetryConfig,
+        site: SiteUrls,
+        pacer: Arc<Pacer>,
+        metrics: Arc<Metrics>,
     ) -> Result<Fetcher, Error> {
-        let origin = (
-            base.host_str().map(str::to_owned),
-            base.port_or_known_default(),
-        );
-        let policy = reqwest::redirect::Policy::custom(move |attempt| {
-            let target = attempt.url();
-            let same = target.host_str().map(str::to_owned) == origin.0
-                && target.port_or_known_default() == origin.1;
-            if attempt.previous().len() >= MAX_REDIRECTS {
-                attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
-            } else if !same {
-                let to = target.to_string();
-                attempt.error(format!("redirect to {to} leaves the site"))
-            } else {
-                attempt.follow()
-            }
-        });
         let client = reqwest::Client::builder()
             .user_agent(http.user_agent.clone())
             .timeout(http.timeout.0)
             .connect_timeout(http.connect_timeout.0)
-            .redirect(policy)
+            .read_timeout(http.read_timeout.0)
+            // Redirects are followed here, so that a move to one of the
+            // Herald's hosts is fetched through the base URL.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(Error::Client)?;
         Ok(Fetcher {
             client,
+            site,
             user_agent: http.user_agent.clone(),
             max_body: http.max_body_bytes,
-            min_delay: http.min_delay.0,
-            next_slot: Mutex::new(Instant::now()),
+            max_redirects: http.max_redirects,
+            retry: retry.clone(),
+            pacer,
             metrics,
         })
     }
@@ -89,43 +101,119 @@ impl Fetcher {
         &self.user_agent
     }
 
-    /// Waits for this request's turn, keeping `min_delay` between requests.
-    async fn pace(&self) {
-        if self.min_delay.is_zero() {
-            return;
-        }
-        let at = {
-            let mut next = self.next_slot.lock().await;
-            let at = (*next).max(Instant::now());
-            *next = at + self.min_delay;
-            at
-        };
-        tokio::time::sleep_until(at).await;
-    }
-
-    /// GET `url`, conditionally when `validators` has something.
+    /// GET `url`, conditionally when `validators` has something, retrying
+    /// what may pass: connection errors, timeouts, 5xx, 408 and 429.
     pub async fn get(
         &self,
         url: &Url,
         validators: Option<&Validators>,
+        stats: &FetchStats,
     ) -> Result<Page, FetchError> {
-        self.pace().await;
-        let started = Instant::now();
-        let result = self.get_now(url, validators).await;
-        if matches!(result, Ok(_) | Err(FetchError::Status { .. })) {
-            self.metrics.observe_fetch(started.elapsed());
-        }
-        if result.is_err() {
-            self.metrics.fetch_failed();
-        }
-        result
+        self.get_as(url, validators, stats, Accept::Markup).await
     }
 
-    async fn get_now(
+    async fn get_as(
         &self,
         url: &Url,
         validators: Option<&Validators>,
+        stats: &FetchStats,
+        accept: Accept,
     ) -> Result<Page, FetchError> {
+        let mut attempt = 1;
+        loop {
+            let result = self.follow(url, validators, stats, accept).await;
+            let err = match result {
+                Ok(page) => return Ok(page),
+                Err(e) => e,
+            };
+            self.metrics.fetch_failed();
+            if attempt >= self.retry.attempts || !retryable(&err) {
+                return Err(err);
+            }
+            let wait = self.wait_before_retry(&err, attempt);
+            if wait > self.retry.max_delay.0 {
+                return Err(err);
+            }
+            tracing::debug!(%url, attempt, wait_ms = wait.as_millis() as u64, error = %crate::error::chain(&err), "retrying");
+            stats.retries.fetch_add(1, Ordering::Relaxed);
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    /// `Retry-After` when the server sent one (it may exceed the cap: then
+    /// the caller gives up), else exponential backoff with jitter.
+    fn wait_before_retry(&self, err: &FetchError, attempt: u32) -> Duration {
+        if let FetchError::Status {
+            retry_after: Some(after),
+            ..
+        } = err
+        {
+            return *after;
+        }
+        let base = self.retry.base_delay.0.as_millis() as u64;
+        let exp = base.saturating_mul(1 << (attempt - 1).min(16));
+        let capped = exp.min(self.retry.max_delay.0.as_millis() as u64);
+        // Full jitter in the upper half: spread retries, keep the backoff.
+        let jitter = pacer::random_below(capped / 2 + 1);
+        Duration::from_millis(capped / 2 + jitter)
+    }
+
+    /// One try: the request and the redirects it leads to.
+    async fn follow(
+        &self,
+        url: &Url,
+        validators: Option<&Validators>,
+        stats: &FetchStats,
+        accept: Accept,
+    ) -> Result<Page, FetchError> {
+        let mut current = url.clone();
+        for _ in 0..=self.max_redirects {
+            match self.once(&current, validators, stats, accept).await? {
+                Step::Done(page) => return Ok(page),
+                Step::Redirect(location) => {
+                    let target = current.join(&location).map_err(|e| FetchError::Refused {
+                        url: current.to_string(),
+                        reason: format!("redirect to an invalid address {location:?}: {e}"),
+                    })?;
+                    current = self.on_site(&target).ok_or_else(|| FetchError::Refused {
+                        url: current.to_string(),
+                        reason: format!("redirect to {target} leaves the site"),
+                    })?;
+                }
+            }
+        }
+        Err(FetchError::Refused {
+            url: url.to_string(),
+            reason: format!(
+                "more than {} redirects (a redirect loop?)",
+                self.max_redirects
+            ),
+        })
+    }
+
+    /// Where to fetch a redirect target: the base URL's own addresses as
+    /// they are, the Herald's hosts through the base URL, nothing else.
+    fn on_site(&self, target: &Url) -> Option<Url> {
+        let base = self.site.base();
+        if target.host_str() == base.host_str()
+            && target.port_or_known_default() == base.port_or_known_default()
+            && matches!(target.scheme(), "http" | "https")
+        {
+            return Some(target.clone());
+        }
+        self.site.public(target).map(|p| self.site.fetch_url(&p))
+    }
+
+    async fn once(
+        &self,
+        url: &Url,
+        validators: Option<&Validators>,
+        stats: &FetchStats,
+        accept: Accept,
+    ) -> Result<Step, FetchError> {
+        let _slot = self.pacer.turn().await;
+        let started = Instant::now();
         let mut req = self.client.get(url.clone());
         if let Some(v) = validators {
             if let Some(etag) = &v.etag {
@@ -139,87 +227,125 @@ impl Fetcher {
             url: url.to_string(),
             source,
         };
+        stats.requests.fetch_add(1, Ordering::Relaxed);
         let mut resp = req.send().await.map_err(http)?;
-        tracing::debug!(%url, status = resp.status().as_u16(), "GET");
         let status = resp.status();
+        stats.response(status);
+        tracing::debug!(%url, status = status.as_u16(), "GET");
         if status == StatusCode::NOT_MODIFIED {
-            return Ok(Page::NotModified);
+            self.metrics.observe_fetch(started.elapsed());
+            return Ok(Step::Done(Page::NotModified));
+        }
+        if status.is_redirection() {
+            let location = header(resp.headers(), LOCATION).ok_or_else(|| FetchError::Status {
+                url: url.to_string(),
+                status: status.as_u16(),
+                retry_after: None,
+            })?;
+            return Ok(Step::Redirect(location));
         }
         if !status.is_success() {
+            self.metrics.observe_fetch(started.elapsed());
             return Err(FetchError::Status {
                 url: url.to_string(),
                 status: status.as_u16(),
+                retry_after: header(resp.headers(), RETRY_AFTER)
+                    .and_then(|v| parse_retry_after(&v)),
             });
         }
         let headers = resp.headers().clone();
         let content_type = header(&headers, CONTENT_TYPE).unwrap_or_default();
-        if !is_markup(&content_type) {
+        if accept == Accept::Markup && !is_markup(&content_type) {
             return Err(FetchError::Refused {
                 url: url.to_string(),
                 reason: format!("content type {content_type:?} is not HTML or XML"),
             });
         }
+        let too_large = || FetchError::TooLarge {
+            url: url.to_string(),
+            limit: self.max_body,
+        };
         if resp
             .content_length()
             .is_some_and(|n| n > self.max_body as u64)
         {
-            return Err(FetchError::TooLarge {
-                url: url.to_string(),
-                limit: self.max_body,
-            });
+            return Err(too_large());
         }
         let mut bytes = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(http)? {
+            stats.bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
             if bytes.len() + chunk.len() > self.max_body {
-                return Err(FetchError::TooLarge {
-                    url: url.to_string(),
-                    limit: self.max_body,
-                });
+                return Err(too_large());
             }
             bytes.extend_from_slice(&chunk);
         }
-        Ok(Page::Fetched {
+        self.metrics.observe_fetch(started.elapsed());
+        Ok(Step::Done(Page::Fetched {
             body: decode(&bytes, &content_type),
             validators: Validators {
                 etag: header(&headers, ETAG),
                 last_modified: header(&headers, LAST_MODIFIED),
             },
-        })
+        }))
     }
 
-    /// robots.txt of the site behind `base`. A 4xx answer allows everything
-    /// (RFC 9309); a 5xx or no answer is an error: nothing may be fetched.
-    pub async fn robots(&self, base: &Url) -> Result<Robots, FetchError> {
-        let url = base.join("/robots.txt").map_err(|e| FetchError::Refused {
-            url: base.to_string(),
-            reason: format!("no robots.txt address: {e}"),
-        })?;
-        self.pace().await;
-        let resp = self
-            .client
-            .get(url.clone())
-            .send()
-            .await
-            .map_err(|source| FetchError::Http {
-                url: url.to_string(),
-                source,
-            })?;
-        let status = resp.status();
-        if status.is_client_error() {
-            return Ok(Robots::allow_all());
-        }
-        if !status.is_success() {
-            return Err(FetchError::Status {
-                url: url.to_string(),
-                status: status.as_u16(),
-            });
-        }
-        let body = resp.bytes().await.map_err(|source| FetchError::Http {
-            url: url.to_string(),
-            source,
-        })?;
-        Ok(Robots::parse(&self.user_agent, &body))
+    /// robots.txt of the site. A 4xx answer allows everything (RFC 9309); a
+    /// 5xx or no answer is an error: nothing may be fetched. Its
+    /// `Crawl-delay`, when longer than ours, paces every request after it.
+    pub async fn robots(&self, stats: &FetchStats) -> Result<Robots, FetchError> {
+        let url = self.site.fetch_url(&self.site.page("/robots.txt").0);
+        let robots = match self.get_as(&url, None, stats, Accept::Any).await {
+            Ok(Page::Fetched { body, .. }) => Robots::parse(&self.user_agent, body.as_bytes()),
+            Ok(Page::NotModified) => Robots::allow_all(),
+            Err(FetchError::Status { status, .. }) if (400..500).contains(&status) => {
+                Robots::allow_all()
+            }
+            Err(e) => return Err(e),
+        };
+        self.pacer.set_crawl_delay(
+            robots
+                .crawl_delay()
+                .filter(|d| d.is_finite() && *d > 0.0)
+                .map(|d| Duration::from_secs_f32(d.min(3600.0))),
+        );
+        Ok(robots)
     }
+}
+
+enum Step {
+    Done(Page),
+    Redirect(String),
+}
+
+/// Which content types a request may give.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Accept {
+    /// HTML, XHTML, RSS and other XML: what the extractor reads.
+    Markup,
+    /// Anything (robots.txt is text/plain).
+    Any,
+}
+
+/// Failures that may pass on their own.
+fn retryable(e: &FetchError) -> bool {
+    match e {
+        FetchError::Http { source, .. } => {
+            source.is_connect() || source.is_timeout() || source.is_body() || source.is_request()
+        }
+        FetchError::Status { status, .. } => *status >= 500 || *status == 408 || *status == 429,
+        FetchError::TooLarge { .. } | FetchError::Refused { .. } => false,
+    }
+}
+
+/// `Retry-After`: delay-seconds or an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
 }
 
 fn header(h: &HeaderMap, name: reqwest::header::HeaderName) -> Option<String> {
@@ -281,5 +407,21 @@ mod tests {
         assert!(is_markup("application/rss+xml"));
         assert!(!is_markup("image/jpeg"));
         assert!(!is_markup("application/pdf"));
+    }
+
+    #[test]
+    fn retry_after_takes_seconds_or_a_date() {
+        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
+        let soon = (chrono::Utc::now() + chrono::Duration::seconds(30)).to_rfc2822();
+        let wait = parse_retry_after(&soon).expect("a date");
+        assert!(
+            wait > Duration::from_secs(25) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
     }
 }

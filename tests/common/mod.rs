@@ -26,3 +26,10 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// The fixture site with a robots.txt that sets no Crawl-delay.
+pub fn fast_fixture_server() -> server::FixtureServer {
+    let server = server::FixtureServer::start(&fixtures()).expect("fixture server");
+    server.replace("/robots.txt", "../robots-no-delay.txt");
+    server
+}

@@ -41,11 +41,8 @@ fn main() -> std::io::Result<()> {
     let (a, l) = (articles.clone(), listings.clone());
     let handler = move |target: &str| -> Response {
         if target == "/robots.txt" {
-            return Response {
-                status: 200,
-                content_type: "text/plain".into(),
-                body: b"User-agent: *\nDisallow: /private/\n".to_vec(),
-            };
+            return Response::status(200, b"User-agent: *\nDisallow: /private/\n".to_vec())
+                .content_type("text/plain");
         }
         if target == "/__stats" {
             let body = format!(

@@ -185,6 +185,8 @@ pub struct RetryConfig {
     pub max_delay: Dur,
     /// Runs that retry a link that could not be archived before it is marked failed.
     pub pending_attempts: u32,
+    /// Wait before a failed link is tried again; it doubles with each failure, up to a week.
+    pub pending_delay: Dur,
     /// Failed runs in a row before a section backs off.
     pub section_failures: u32,
     /// First backoff of a failing section; it doubles with each further failure.
@@ -199,6 +201,7 @@ impl Default for RetryConfig {
             base_delay: Dur(Duration::from_secs(1)),
             max_delay: Dur(Duration::from_secs(30)),
             pending_attempts: 8,
+            pending_delay: Dur(Duration::from_secs(3600)),
             section_failures: 3,
             section_backoff: Dur(Duration::from_secs(30 * 60)),
             section_backoff_max: Dur(Duration::from_secs(12 * 3600)),

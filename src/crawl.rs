@@ -12,7 +12,7 @@ use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
-use crate::archive::{Archive, RunCounts, RunStatus, Stored, Validators};
+use crate::archive::{Archive, PendingPolicy, RunCounts, RunStatus, Stored, Validators};
 use crate::config::{Config, SectionConfig};
 use crate::error::{chain, ArchiveError, Error, ExtractError, FetchError};
 use crate::extract::{self, text::format_utc};
@@ -521,13 +521,12 @@ impl Crawler {
         // An archived article that fails a re-check stays archived as it was;
         // only new links wait in the pending queue.
         if !revisit {
-            self.lock().record_failure(
-                url,
-                section,
-                error,
-                Utc::now(),
-                self.config.retry.pending_attempts,
-            )?;
+            let policy = PendingPolicy {
+                first_wait: self.config.retry.pending_delay.0,
+                max_attempts: self.config.retry.pending_attempts,
+            };
+            self.lock()
+                .record_failure(url, section, error, Utc::now(), policy)?;
         }
         Ok(Outcome::Failed)
     }

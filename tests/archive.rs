@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use herald_archiver::archive::{Archive, Stored};
+use herald_archiver::archive::{Archive, PendingPolicy, Stored};
 use herald_archiver::extract::Record;
 
 fn record(url: &str, title: &str, body: &str) -> Record {
@@ -49,6 +49,10 @@ fn fts_consistent(archive: &Archive) {
 }
 
 const A: &str = "https://www.koreaherald.com/article/1";
+const POLICY: PendingPolicy = PendingPolicy {
+    first_wait: std::time::Duration::from_secs(3600),
+    max_attempts: 3,
+};
 
 #[test]
 fn the_index_follows_inserts_updates_and_deletes() {
@@ -168,7 +172,7 @@ fn failed_links_wait_longer_after_each_failure() {
         .expect("time")
         .with_timezone(&chrono::Utc);
     archive
-        .record_failure(A, "National", "GET: 500", t0, 3)
+        .record_failure(A, "National", "GET: 500", t0, POLICY)
         .expect("record");
     assert!(archive
         .is_waiting(A, "2026-11-28T00:59:00Z")
@@ -177,7 +181,7 @@ fn failed_links_wait_longer_after_each_failure() {
         .is_waiting(A, "2026-11-28T01:00:00Z")
         .expect("query"));
     archive
-        .record_failure(A, "National", "GET: 500", t0, 3)
+        .record_failure(A, "National", "GET: 500", t0, POLICY)
         .expect("record");
     assert!(archive
         .is_waiting(A, "2026-11-28T01:59:00Z")
@@ -190,7 +194,7 @@ fn failed_links_wait_longer_after_each_failure() {
     );
     // The third failure gives up: the link is no longer due, and waits forever.
     archive
-        .record_failure(A, "National", "GET: 500", t0, 3)
+        .record_failure(A, "National", "GET: 500", t0, POLICY)
         .expect("record");
     assert!(archive
         .pending_due("National", "9999")

@@ -100,6 +100,13 @@ impl RunStatus {
     }
 }
 
+/// How failed links are retried.
+#[derive(Debug, Clone, Copy)]
+pub struct PendingPolicy {
+    pub first_wait: Duration,
+    pub max_attempts: u32,
+}
+
 /// A row of `crawl_runs`, as `status` shows it.
 #[derive(Debug, Clone)]
 pub struct RunRow {
@@ -291,8 +298,9 @@ impl Archive {
     }
 
     /// Notes a link that could not be archived; the wait before the next
-    /// attempt doubles with each failure, from one hour up to a week. After
-    /// `max_attempts` the link is marked failed and no longer retried.
+    /// attempt starts at `policy.first_wait` and doubles with each failure,
+    /// up to a week. After `policy.max_attempts` the link is marked failed
+    /// and no longer retried.
     #[instrument(skip(self), level = "debug")]
     pub fn record_failure(
         &self,
@@ -300,7 +308,7 @@ impl Archive {
         section: &str,
         error: &str,
         now: chrono::DateTime<chrono::Utc>,
-        max_attempts: u32,
+        policy: PendingPolicy,
     ) -> Result<(), ArchiveError> {
         let attempts: i64 = self
             .conn
@@ -313,11 +321,12 @@ impl Archive {
             .map_err(ArchiveError::sql("recording a failure"))?
             .unwrap_or(0)
             + 1;
-        let wait =
-            chrono::Duration::hours(1 << (attempts - 1).clamp(0, 7)).min(chrono::Duration::days(7));
+        let first =
+            chrono::Duration::from_std(policy.first_wait).unwrap_or(chrono::Duration::hours(1));
+        let wait = (first * (1 << (attempts - 1).clamp(0, 16))).min(chrono::Duration::days(7));
         let now_s = crate::extract::text::format_utc(&now);
         let next = crate::extract::text::format_utc(&(now + wait));
-        let status = if attempts >= i64::from(max_attempts) {
+        let status = if attempts >= i64::from(policy.max_attempts) {
             "failed"
         } else {
             "pending"

@@ -15,7 +15,8 @@ pub struct Pacer {
     capacity: AtomicUsize,
     min_delay_ms: AtomicU64,
     crawl_delay_ms: AtomicU64,
-    next: Mutex<Instant>,
+    /// When the last request was let go.
+    last: Mutex<Option<Instant>>,
 }
 
 impl Pacer {
@@ -25,7 +26,7 @@ impl Pacer {
             capacity: AtomicUsize::new(concurrency),
             min_delay_ms: AtomicU64::new(min_delay.as_millis() as u64),
             crawl_delay_ms: AtomicU64::new(0),
-            next: Mutex::new(Instant::now()),
+            last: Mutex::new(None),
         }
     }
 
@@ -59,16 +60,16 @@ impl Pacer {
     /// until the permit is dropped.
     pub async fn turn(&self) -> Option<SemaphorePermit<'_>> {
         let permit = self.slots.acquire().await.ok();
-        let delay = self.delay();
-        if !delay.is_zero() {
-            let at = {
-                let mut next = self.next.lock().await;
-                let at = (*next).max(Instant::now());
-                *next = at + delay;
-                at
-            };
-            tokio::time::sleep_until(at).await;
-        }
+        // The delay in force now counts from the last request, so a
+        // Crawl-delay learnt from robots.txt applies to the very next one.
+        let at = {
+            let mut last = self.last.lock().await;
+            let now = Instant::now();
+            let at = last.map_or(now, |l| (l + self.delay()).max(now));
+            *last = Some(at);
+            at
+        };
+        tokio::time::sleep_until(at).await;
         permit
     }
 }

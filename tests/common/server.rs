@@ -15,27 +15,64 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 
 /// What a handler answers.
+#[derive(Clone, Debug)]
 pub struct Response {
     pub status: u16,
     pub content_type: String,
     pub body: Vec<u8>,
+    pub headers: Vec<(String, String)>,
+    pub fault: Fault,
+}
+
+/// Ways a response can go wrong on the wire.
+#[derive(Clone, Debug, Default)]
+pub enum Fault {
+    #[default]
+    None,
+    /// Say nothing for this long, then answer.
+    Stall(std::time::Duration),
+    /// Send the body one byte at a time with this pause between bytes.
+    Drip(std::time::Duration),
+    /// Send the head and this many body bytes, then reset the connection.
+    ResetAfter(usize),
+    /// Declare this many more bytes in Content-Length than are sent, then close.
+    ShortBody(usize),
+    /// Send no Content-Length, stream the body, and close.
+    NoLength,
 }
 
 impl Response {
     pub fn html(body: impl Into<Vec<u8>>) -> Response {
+        Response::status(200, body).content_type("text/html; charset=utf-8")
+    }
+
+    pub fn status(status: u16, body: impl Into<Vec<u8>>) -> Response {
         Response {
-            status: 200,
-            content_type: "text/html; charset=utf-8".into(),
+            status,
+            content_type: "text/html".into(),
             body: body.into(),
+            headers: Vec::new(),
+            fault: Fault::None,
         }
     }
 
     pub fn not_found() -> Response {
-        Response {
-            status: 404,
-            content_type: "text/html".into(),
-            body: b"<h1>Not Found</h1>".to_vec(),
-        }
+        Response::status(404, b"<h1>Not Found</h1>".to_vec())
+    }
+
+    pub fn content_type(mut self, ct: &str) -> Response {
+        self.content_type = ct.to_string();
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Response {
+        self.headers.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn fault(mut self, fault: Fault) -> Response {
+        self.fault = fault;
+        self
     }
 }
 
@@ -45,6 +82,7 @@ pub struct Request {
     pub target: String,
     pub if_none_match: Option<String>,
     pub status: u16,
+    pub at: std::time::Instant,
 }
 
 pub type Handler = dyn Fn(&str) -> Response + Send + Sync;
@@ -98,6 +136,7 @@ pub struct FixtureServer {
     root: PathBuf,
     routes: Arc<Mutex<HashMap<String, Route>>>,
     delay: Arc<Mutex<Option<(String, std::time::Duration)>>>,
+    scripts: Arc<Mutex<HashMap<String, std::collections::VecDeque<Response>>>>,
 }
 
 impl FixtureServer {
@@ -128,8 +167,17 @@ impl FixtureServer {
         }
         let routes = Arc::new(Mutex::new(routes));
         let delay: Arc<Mutex<Option<(String, std::time::Duration)>>> = Arc::default();
-        let (shared, slow) = (routes.clone(), delay.clone());
+        let scripts: Arc<Mutex<HashMap<String, std::collections::VecDeque<Response>>>> =
+            Arc::default();
+        let (shared, slow, scripted) = (routes.clone(), delay.clone(), scripts.clone());
         let handler = move |target: &str| {
+            let next = scripted
+                .lock()
+                .ok()
+                .and_then(|mut s| s.get_mut(target).and_then(|q| q.pop_front()));
+            if let Some(response) = next {
+                return response;
+            }
             let pause = slow
                 .lock()
                 .ok()
@@ -140,11 +188,7 @@ impl FixtureServer {
             }
             let route = shared.lock().ok().and_then(|r| r.get(target).cloned());
             match route.and_then(|r| std::fs::read(&r.file).ok().map(|b| (r, b))) {
-                Some((r, body)) => Response {
-                    status: r.status,
-                    content_type: r.content_type,
-                    body,
-                },
+                Some((r, body)) => Response::status(r.status, body).content_type(&r.content_type),
                 None => Response::not_found(),
             }
         };
@@ -153,6 +197,7 @@ impl FixtureServer {
             root: root.to_path_buf(),
             routes,
             delay,
+            scripts,
         })
     }
 
@@ -171,6 +216,31 @@ impl FixtureServer {
 
     pub fn clear_log(&self) {
         self.server.clear_log()
+    }
+
+    /// The next requests for `target` get these responses, in order; then
+    /// the site's page again.
+    pub fn script(&self, target: &str, responses: Vec<Response>) {
+        if let Ok(mut s) = self.scripts.lock() {
+            s.entry(target.to_string()).or_default().extend(responses);
+        }
+    }
+
+    /// Drops responses scripted but not used.
+    pub fn clear_scripts(&self) {
+        if let Ok(mut s) = self.scripts.lock() {
+            s.clear();
+        }
+    }
+
+    /// The file behind `target` in the manifest, as bytes.
+    pub fn page(&self, target: &str) -> Vec<u8> {
+        let file = self
+            .routes
+            .lock()
+            .ok()
+            .and_then(|r| r.get(target).map(|r| r.file.clone()));
+        file.and_then(|f| std::fs::read(f).ok()).unwrap_or_default()
     }
 
     /// Answers requests whose target starts with `prefix` only after `pause`.
@@ -257,6 +327,7 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
                 target,
                 if_none_match,
                 status: resp.status,
+                at: std::time::Instant::now(),
             });
         }
         let reason = match resp.status {
@@ -265,21 +336,69 @@ fn serve(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
             404 => "Not Found",
             _ => "Status",
         };
+        let declared = match resp.fault {
+            Fault::ShortBody(extra) => Some(resp.body.len() + extra),
+            Fault::NoLength => None,
+            _ => Some(resp.body.len()),
+        };
         let mut head = format!(
-            "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
-            resp.status,
-            resp.content_type,
-            resp.body.len()
+            "HTTP/1.1 {} {reason}\r\nContent-Type: {}\r\n",
+            resp.status, resp.content_type
         );
+        match declared {
+            Some(n) => head.push_str(&format!("Content-Length: {n}\r\n")),
+            None => head.push_str("Connection: close\r\n"),
+        }
         if let Some(etag) = etag {
             head.push_str(&format!("ETag: {etag}\r\n"));
         }
-        head.push_str("\r\n");
-        let mut message = head.into_bytes();
-        message.extend_from_slice(&resp.body);
-        if out.write_all(&message).is_err() {
-            return;
+        for (k, v) in &resp.headers {
+            head.push_str(&format!("{k}: {v}\r\n"));
         }
-        let _ = out.flush();
+        head.push_str("\r\n");
+        match resp.fault {
+            Fault::None => {
+                let mut message = head.into_bytes();
+                message.extend_from_slice(&resp.body);
+                if out.write_all(&message).is_err() {
+                    return;
+                }
+                let _ = out.flush();
+            }
+            Fault::Stall(pause) => {
+                thread::sleep(pause);
+                let mut message = head.into_bytes();
+                message.extend_from_slice(&resp.body);
+                if out.write_all(&message).is_err() {
+                    return;
+                }
+            }
+            Fault::Drip(pause) => {
+                if out.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                for b in &resp.body {
+                    if out.write_all(&[*b]).is_err() {
+                        return;
+                    }
+                    thread::sleep(pause);
+                }
+            }
+            Fault::ResetAfter(n) => {
+                let _ = out.write_all(head.as_bytes());
+                let _ = out.write_all(&resp.body[..n.min(resp.body.len())]);
+                let _ = out.flush();
+                // Linger 0: closing sends RST instead of FIN.
+                let _ = socket2::SockRef::from(&out).set_linger(Some(std::time::Duration::ZERO));
+                return;
+            }
+            Fault::ShortBody(_) | Fault::NoLength => {
+                let _ = out.write_all(head.as_bytes());
+                let _ = out.write_all(&resp.body);
+                let _ = out.flush();
+                let _ = out.shutdown(std::net::Shutdown::Both);
+                return;
+            }
+        }
     }
 }

@@ -1,0 +1,473 @@
+//! A server that misbehaves on purpose, on 127.0.0.1. In every case: the
+//! crawl does not panic and exits 0, the failure is recorded with its cause,
+//! the article is archived once the fault clears, and nothing twice.
+
+mod common;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use common::server::{Fault, FixtureServer, Response};
+use rusqlite::{Connection, OptionalExtension};
+
+const BILL: &str = "/article/10915012";
+const BILL_URL: &str = "https://www.koreaherald.com/article/10915012";
+
+struct Env {
+    server: FixtureServer,
+    _dir: tempfile::TempDir,
+    config: PathBuf,
+    db: PathBuf,
+}
+
+fn env(sections: &[&str], extra: &str) -> Env {
+    let server = common::fast_fixture_server();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("archive.db");
+    let config = dir.path().join("herald.toml");
+    let mut text = format!(
+        r#"
+[site]
+base_url = "{}"
+max_pages = 1
+
+[archive]
+path = "{}"
+
+[http]
+min_delay = "0s"
+timeout = "1500ms"
+read_timeout = "1s"
+
+[retry]
+attempts = 2
+base_delay = "50ms"
+max_delay = "5s"
+pending_delay = "0s"
+{extra}
+"#,
+        server.url(),
+        db.display()
+    );
+    for s in sections {
+        text.push_str(&format!(
+            "\n[[section]]\nname = \"{s}\"\npath = \"/{s}\"\nschedule = \"0 * * * *\"\n"
+        ));
+    }
+    std::fs::write(&config, text).expect("config");
+    Env {
+        server,
+        _dir: dir,
+        config,
+        db,
+    }
+}
+
+impl Env {
+    fn crawl(&self) -> String {
+        let out = common::cli(&["crawl", "--config", self.config.to_str().expect("path")]);
+        assert!(
+            out.status.success(),
+            "crawl failed: {}",
+            common::stderr(&out)
+        );
+        common::stdout(&out)
+    }
+
+    fn db(&self) -> Connection {
+        Connection::open(&self.db).expect("archive")
+    }
+
+    fn count(&self, sql: &str) -> i64 {
+        self.db().query_row(sql, [], |r| r.get(0)).expect(sql)
+    }
+
+    fn archived(&self, url: &str) -> bool {
+        self.db()
+            .query_row("SELECT 1 FROM article_urls WHERE url = ?1", [url], |_| {
+                Ok(())
+            })
+            .optional()
+            .expect("query")
+            .is_some()
+    }
+
+    fn pending_error(&self, url: &str) -> Option<String> {
+        self.db()
+            .query_row(
+                "SELECT last_error FROM pending_fetches WHERE url = ?1",
+                [url],
+                |r| r.get(0),
+            )
+            .optional()
+            .expect("query")
+    }
+
+    fn last_run(&self, column: &str) -> i64 {
+        self.count(&format!(
+            "SELECT {column} FROM crawl_runs ORDER BY id DESC LIMIT 1"
+        ))
+    }
+
+    /// Each article once, each with one revision.
+    fn nothing_twice(&self) {
+        assert_eq!(
+            self.count("SELECT count(*) FROM articles"),
+            self.count("SELECT count(*) FROM article_revisions")
+        );
+        assert_eq!(
+            self.count("SELECT count(*) FROM articles"),
+            self.count("SELECT count(DISTINCT content_hash) FROM articles")
+        );
+    }
+
+    fn bill(&self) -> Vec<u8> {
+        self.server.page(BILL)
+    }
+}
+
+/// The bill fails on every try of the first crawl with `cause` recorded;
+/// the next crawl archives it.
+fn fails_then_clears(fault: Response, cause: &str) {
+    let e = env(&["National"], "");
+    e.server.script(BILL, vec![fault.clone(), fault]);
+    e.crawl();
+    assert!(!e.archived(BILL_URL));
+    let error = e.pending_error(BILL_URL).expect("failure recorded");
+    assert!(error.contains(cause), "{error:?} lacks {cause:?}");
+    assert!(error.contains(BILL), "{error:?} names no URL");
+    assert!(
+        e.archived("https://www.koreaherald.com/article/10072519"),
+        "the other article suffered"
+    );
+
+    e.server.clear_scripts();
+    e.crawl();
+    assert!(e.archived(BILL_URL), "not archived once the fault cleared");
+    assert_eq!(e.pending_error(BILL_URL), None);
+    e.nothing_twice();
+}
+
+#[test]
+fn a_500_then_200_is_retried_in_the_same_run() {
+    let e = env(&["National"], "");
+    e.server.script(BILL, vec![Response::status(500, "oops")]);
+    e.crawl();
+    assert!(e.archived(BILL_URL));
+    assert_eq!(e.last_run("retries"), 1);
+    assert_eq!(e.last_run("status_5xx"), 1);
+    e.nothing_twice();
+}
+
+#[test]
+fn retry_after_in_seconds_is_honoured() {
+    let e = env(&["National"], "");
+    e.server.script(
+        BILL,
+        vec![Response::status(503, "busy").header("Retry-After", "1")],
+    );
+    e.crawl();
+    assert!(e.archived(BILL_URL));
+    let times: Vec<Instant> = e
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| r.target == BILL)
+        .map(|r| r.at)
+        .collect();
+    assert_eq!(times.len(), 2);
+    assert!(
+        times[1] - times[0] >= Duration::from_millis(950),
+        "{:?}",
+        times[1] - times[0]
+    );
+}
+
+#[test]
+fn retry_after_as_an_http_date_is_honoured() {
+    let e = env(&["National"], "");
+    let at = (chrono::Utc::now() + chrono::Duration::seconds(2))
+        .to_rfc2822()
+        .replace("+0000", "GMT");
+    e.server.script(
+        BILL,
+        vec![Response::status(429, "slow down").header("Retry-After", &at)],
+    );
+    e.crawl();
+    assert!(e.archived(BILL_URL));
+    assert_eq!(e.last_run("status_4xx"), 1);
+    let times: Vec<Instant> = e
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| r.target == BILL)
+        .map(|r| r.at)
+        .collect();
+    assert!(
+        times[1] - times[0] >= Duration::from_millis(900),
+        "{:?}",
+        times[1] - times[0]
+    );
+}
+
+#[test]
+fn a_retry_after_beyond_the_cap_gives_up_and_records_it() {
+    fails_then_clears(
+        Response::status(503, "maintenance").header("Retry-After", "3600"),
+        "503",
+    );
+}
+
+#[test]
+fn a_response_that_stalls_past_the_timeout() {
+    let e = env(&["National"], "");
+    let page = e.bill();
+    drop(e);
+    fails_then_clears(
+        Response::html(page).fault(Fault::Stall(Duration::from_secs(3))),
+        "timed out",
+    );
+}
+
+#[test]
+fn a_body_that_drips_past_the_total_timeout() {
+    let page = env(&["National"], "").bill();
+    fails_then_clears(
+        Response::html(page).fault(Fault::Drip(Duration::from_millis(20))),
+        "timed out",
+    );
+}
+
+#[test]
+fn a_connection_reset_mid_body() {
+    let page = env(&["National"], "").bill();
+    fails_then_clears(
+        Response::html(page).fault(Fault::ResetAfter(2000)),
+        "Connection reset",
+    );
+}
+
+#[test]
+fn a_content_length_larger_than_the_body() {
+    let page = env(&["National"], "").bill();
+    fails_then_clears(
+        Response::html(page).fault(Fault::ShortBody(5000)),
+        "end of file before message length reached",
+    );
+}
+
+#[test]
+fn a_20_mib_page_is_abandoned_while_streaming() {
+    let mut huge = b"<html><body>".to_vec();
+    huge.resize(20 * 1024 * 1024, b'x');
+    // No Content-Length: the cap must hold while reading, not only on the header.
+    fails_then_clears(
+        Response::html(huge.clone()).fault(Fault::NoLength),
+        "larger than",
+    );
+    fails_then_clears(Response::html(huge), "larger than");
+}
+
+#[test]
+fn a_redirect_loop_is_cut() {
+    let hop = Response::status(302, "").header("Location", BILL);
+    let e = env(&["National"], "");
+    e.server.script(BILL, vec![hop; 12]);
+    e.crawl();
+    let error = e.pending_error(BILL_URL).expect("failure recorded");
+    assert!(error.contains("more than 5 redirects"), "{error}");
+    e.server.clear_scripts();
+    e.crawl();
+    assert!(e.archived(BILL_URL));
+    e.nothing_twice();
+}
+
+#[test]
+fn a_redirect_to_another_host_is_not_followed() {
+    fails_then_clears(
+        Response::status(301, "").header("Location", "http://127.0.0.2:9/elsewhere"),
+        "leaves the site",
+    );
+}
+
+#[test]
+fn a_redirect_to_the_heralds_own_host_is_fetched_through_the_base_url() {
+    let e = env(&["National"], "");
+    e.server.script(
+        BILL,
+        vec![Response::status(301, "")
+            .header("Location", "https://www.koreaherald.com/article/10915102")],
+    );
+    e.crawl();
+    assert!(e
+        .server
+        .targets()
+        .contains(&"/article/10915102".to_string()));
+    e.nothing_twice();
+}
+
+#[test]
+fn a_page_that_is_not_html_is_recorded_and_skipped() {
+    fails_then_clears(
+        Response::status(200, vec![0xff, 0xd8, 0xff, 0xe0]).content_type("image/jpeg"),
+        "not HTML",
+    );
+}
+
+#[test]
+fn invalid_utf8_is_decoded_with_replacement_characters() {
+    let e = env(&["National"], "");
+    let page = String::from_utf8(e.bill()).expect("utf-8 fixture");
+    let broken = page.replacen(
+        "The revision takes effect",
+        "The revision \u{1}takes effect",
+        1,
+    );
+    let mut bytes = broken.into_bytes();
+    let at = bytes.iter().position(|b| *b == 1).expect("marker");
+    bytes[at] = 0xff;
+    e.server.script(BILL, vec![Response::html(bytes)]);
+    e.crawl();
+    let body: String = e
+        .db()
+        .query_row(
+            "SELECT body FROM articles WHERE url = ?1",
+            [BILL_URL],
+            |r| r.get(0),
+        )
+        .expect("archived");
+    assert!(body.contains("The revision \u{fffd}takes effect"), "{body}");
+}
+
+#[test]
+fn an_euc_kr_page_is_decoded() {
+    let e = env(&["National"], "");
+    let page = String::from_utf8(e.bill())
+        .expect("utf-8 fixture")
+        .replace("charset=\"utf-8\"", "charset=\"euc-kr\"")
+        .replace("<meta charset=\"utf-8\">", "<meta charset=\"euc-kr\">");
+    let (bytes, _, _) = encoding_rs::EUC_KR.encode(&page);
+    e.server.script(
+        BILL,
+        vec![Response::html(bytes.into_owned()).content_type("text/html; charset=EUC-KR")],
+    );
+    e.crawl();
+    let body: String = e
+        .db()
+        .query_row(
+            "SELECT body FROM articles WHERE url = ?1",
+            [BILL_URL],
+            |r| r.get(0),
+        )
+        .expect("archived");
+    assert!(body.contains("개인정보 보호법"), "{body}");
+}
+
+#[test]
+fn robots_txt_404_allows_everything() {
+    let e = env(&["Business"], "");
+    e.server.script("/robots.txt", vec![Response::not_found()]);
+    e.crawl();
+    assert!(e
+        .server
+        .targets()
+        .contains(&"/article/10999999".to_string()));
+}
+
+#[test]
+fn robots_txt_500_means_nothing_is_fetched() {
+    let e = env(&["National", "Business"], "");
+    e.server
+        .script("/robots.txt", vec![Response::status(500, "down"); 2]);
+    let summary = e.crawl();
+    assert!(summary.contains("robots.txt unavailable"), "{summary}");
+    assert_eq!(
+        e.server.targets(),
+        ["/robots.txt", "/robots.txt"],
+        "only robots.txt, tried twice"
+    );
+    assert_eq!(
+        e.count("SELECT count(*) FROM crawl_runs WHERE status = 'failed'"),
+        2
+    );
+    // Once robots.txt answers, the next crawl gets everything.
+    e.crawl();
+    assert!(e.archived(BILL_URL));
+}
+
+#[test]
+fn robots_txt_crawl_delay_spaces_every_request() {
+    let e = env(&["Opinion"], "");
+    e.server.script(
+        "/robots.txt",
+        vec![Response::status(200, "User-agent: *\nCrawl-delay: 2\n").content_type("text/plain")],
+    );
+    e.crawl();
+    let times: Vec<Instant> = e.server.requests().into_iter().map(|r| r.at).collect();
+    assert_eq!(times.len(), 3, "robots.txt, the list, the editorial");
+    for pair in times.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= Duration::from_millis(1950),
+            "{:?}",
+            pair[1] - pair[0]
+        );
+    }
+}
+
+#[test]
+fn a_second_crawl_answered_304_requests_no_article() {
+    let e = env(&["National", "Opinion"], "");
+    e.crawl();
+    e.server.clear_log();
+    e.crawl();
+    let requests = e.server.requests();
+    let lists: Vec<_> = requests
+        .iter()
+        .filter(|r| !r.target.starts_with("/robots"))
+        .collect();
+    assert_eq!(lists.len(), 2, "one request per list page: {lists:?}");
+    assert!(lists
+        .iter()
+        .all(|r| r.if_none_match.is_some() && r.status == 304));
+    assert_eq!(
+        e.count("SELECT sum(not_modified) FROM crawl_runs WHERE id > 2 AND section != '(revisit)'"),
+        2
+    );
+}
+
+#[test]
+fn a_section_whose_list_keeps_failing_backs_off_and_recovers() {
+    let e = env(
+        &["National"],
+        "section_failures = 3\nsection_backoff = \"2s\"\n",
+    );
+    e.server
+        .script("/National", vec![Response::status(500, "down"); 6]);
+    for _ in 0..3 {
+        e.crawl();
+    }
+    assert_eq!(
+        e.count("SELECT count(*) FROM crawl_runs WHERE status = 'failed'"),
+        3
+    );
+    e.server.clear_log();
+    let summary = e.crawl();
+    assert!(summary.contains("backing off"), "{summary}");
+    assert!(
+        !e.server.targets().iter().any(|t| t == "/National"),
+        "a backing-off section was fetched"
+    );
+
+    std::thread::sleep(Duration::from_millis(2100));
+    e.crawl();
+    assert!(e.archived(BILL_URL), "the section did not come back");
+    let status: String = e
+        .db()
+        .query_row(
+            "SELECT status FROM crawl_runs WHERE section = 'National' ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .expect("last run");
+    assert_eq!(status, "ok");
+}

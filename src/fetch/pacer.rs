@@ -60,6 +60,9 @@ impl Pacer {
     /// until the permit is dropped.
     pub async fn turn(&self) -> Option<SemaphorePermit<'_>> {
         let permit = self.slots.acquire().await.ok();
+        if self.delay().is_zero() {
+            return permit;
+        }
         // The delay in force now counts from the last request, so a
         // Crawl-delay learnt from robots.txt applies to the very next one.
         let at = {

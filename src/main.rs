@@ -63,6 +63,9 @@ enum Command {
         /// The page's address, when it does not name its canonical one.
         #[arg(long)]
         url: Option<Url>,
+        /// Only the generic main-content layer, without the Herald rules.
+        #[arg(long)]
+        generic: bool,
     },
     /// Validate the config and show each section's next three runs.
     CheckConfig,
@@ -186,7 +189,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Extract { pages, url } => {
+        Command::Extract {
+            pages,
+            url,
+            generic,
+        } => {
             // The config is optional here: it may only override selectors.
             let config = match &cli.config {
                 Some(p) => Some(Config::load(p)?),
@@ -213,7 +220,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let bytes =
                     std::fs::read(page).with_context(|| format!("reading {}", page.display()))?;
                 let html = String::from_utf8_lossy(&bytes);
-                match extract::article(&html, url.as_ref(), &profile, &site) {
+                let extracted = if generic {
+                    extract::generic_record(&html, url.as_ref(), &profile, &site)
+                } else {
+                    extract::article(&html, url.as_ref(), &profile, &site)
+                };
+                match extracted {
                     Ok(record) => writeln!(out, "{}", serde_json::to_string(&record)?)?,
                     Err(e) => {
                         eprintln!("{}: {e}", page.display());

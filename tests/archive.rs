@@ -20,6 +20,7 @@ fn record(url: &str, title: &str, body: &str) -> Record {
         captions: vec![],
         images: vec![],
         sources: BTreeMap::new(),
+        layout: "g4".into(),
     }
 }
 

@@ -7,7 +7,7 @@ use url::Url;
 use super::text::{format_utc, parse_byline, parse_dateline, parse_datetime, squash};
 use super::{Layer, Record};
 use crate::error::ExtractError;
-use crate::site::profile::{Profile, Sel};
+use crate::site::profile::{detect_layout, Profile, Sel};
 use crate::site::urls::SiteUrls;
 
 /// The picture the site shows when an article has none: not an article image.
@@ -22,7 +22,9 @@ pub fn article(
     profile: &Profile,
     site: &SiteUrls,
 ) -> Result<Record, ExtractError> {
-    let doc = Html::parse_document(&super::prestrip::prestrip(html));
+    let cleaned = super::prestrip::prestrip(html);
+    let doc = Html::parse_document(&cleaned);
+    let layout = detect_layout(&doc);
     let meta = Meta::read(&doc);
     let ld = JsonLd::read(&doc);
     let mut sources = BTreeMap::new();
@@ -60,7 +62,7 @@ pub fn article(
             (Layer::Selector, first_text(&doc, &profile.title)),
             (Layer::JsonLd, ld.headline.clone()),
             (Layer::Meta, meta.og_title.clone()),
-            (Layer::Page, meta.title.clone()),
+            (Layer::Page, meta.title.clone().filter(|t| !is_site_name(t))),
         ],
     );
     let subtitle = first(
@@ -133,12 +135,28 @@ pub fn article(
     );
 
     let body_el = profile.body.iter().find_map(|s| doc.select(s.get()).next());
-    let body = body_el
+    let mut body = body_el
         .map(|el| paragraphs(el, &profile.body_strip).join("\n\n"))
         .unwrap_or_default();
     if !body.is_empty() {
         note("body", Layer::Selector);
     }
+    // No selector found the body: a layout we do not know. The generic layer
+    // still gets the text, and the run's drift check notices.
+    let mut generic_title = None;
+    if body.is_empty() {
+        if let Some(g) = super::generic::extract(&cleaned, Some(url.as_str()), &profile.body_strip)
+        {
+            body = g.paragraphs.join("\n\n");
+            note("body", Layer::Generic);
+            generic_title = g.title;
+        }
+    }
+    let title = title.or_else(|| {
+        let t = generic_title.filter(|t| !is_site_name(t))?;
+        note("title", Layer::Generic);
+        Some(t)
+    });
 
     let captions = all_matches(&doc, &profile.captions)
         .into_iter()
@@ -198,17 +216,85 @@ pub fn article(
 
     Ok(Record {
         url: url.to_string(),
-        title,
-        subtitle,
-        authors,
+        title: nfc(title),
+        subtitle: subtitle.map(nfc),
+        authors: authors.into_iter().map(nfc).collect(),
         section,
-        subsection,
+        subsection: subsection.map(nfc),
         published_at: published_at.map(|t| format_utc(&t)),
         updated_at: updated_at.map(|t| format_utc(&t)),
-        body,
-        captions,
+        body: nfc(body),
+        captions: captions.into_iter().map(nfc).collect(),
         images,
         sources,
+        layout: layout.to_string(),
+    })
+}
+
+/// Unicode NFC, so the same text typed two ways is stored (and hashed) one way.
+fn nfc(s: String) -> String {
+    use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+    match is_nfc_quick(s.chars()) {
+        IsNormalized::Yes => s,
+        _ => s.nfc().collect(),
+    }
+}
+
+/// The site's own name is what a page without a headline has as `<title>`.
+fn is_site_name(t: &str) -> bool {
+    t.eq_ignore_ascii_case("The Korea Herald") || t.eq_ignore_ascii_case("koreaherald.com")
+}
+
+/// What the generic layer alone makes of a page (`extract --generic`), to
+/// score it apart from the Herald rules. Its address is the page's own
+/// canonical one, else `given`.
+pub fn generic_record(
+    html: &str,
+    given: Option<&Url>,
+    profile: &Profile,
+    site: &SiteUrls,
+) -> Result<Record, ExtractError> {
+    let cleaned = super::prestrip::prestrip(html);
+    let doc = Html::parse_document(&cleaned);
+    let meta = Meta::read(&doc);
+    let url = meta
+        .canonical
+        .iter()
+        .chain(&meta.og_url)
+        .filter_map(|u| Url::parse(u).ok())
+        .find_map(|u| site.canonical_article(&u))
+        .or_else(|| given.map(|g| site.canonical_article(g).unwrap_or_else(|| g.clone())))
+        .ok_or_else(|| ExtractError::NotAnArticle {
+            reason: "the page names no canonical address (pass --url)".into(),
+        })?;
+    let g = super::generic::extract(&cleaned, Some(url.as_str()), &profile.body_strip).ok_or_else(
+        || ExtractError::NotAnArticle {
+            reason: "the generic layer found no article text".into(),
+        },
+    )?;
+    let published_at = g
+        .published
+        .as_deref()
+        .and_then(parse_datetime)
+        .map(|t| format_utc(&t));
+    let mut sources = BTreeMap::new();
+    for field in ["title", "body", "authors", "published_at"] {
+        sources.insert(field.to_string(), Layer::Generic);
+    }
+    Ok(Record {
+        url: url.to_string(),
+        title: nfc(g.title.unwrap_or_default()),
+        subtitle: None,
+        authors: g.byline.map(|b| parse_byline(&b)).unwrap_or_default(),
+        section: None,
+        subsection: None,
+        updated_at: published_at.clone(),
+        published_at,
+        body: nfc(g.paragraphs.join("\n\n")),
+        captions: Vec::new(),
+        images: Vec::new(),
+        sources,
+        layout: detect_layout(&doc).to_string(),
     })
 }
 
@@ -317,7 +403,7 @@ const BLOCKS: &[&str] = &[
 /// The body's paragraphs, in order: block elements and `<br>` end a
 /// paragraph (so `<br><br>`-separated text becomes paragraphs), stripped
 /// elements are skipped with everything inside them.
-fn paragraphs(root: ElementRef<'_>, strip: &[Sel]) -> Vec<String> {
+pub(super) fn paragraphs(root: ElementRef<'_>, strip: &[Sel]) -> Vec<String> {
     let strip: Vec<&Selector> = strip.iter().map(Sel::get).collect();
     let mut out = Vec::new();
     let mut current = String::new();

@@ -3,6 +3,7 @@
 //! (`scraper::Html` is not `Send`), so callers may run these anywhere.
 
 mod article;
+pub mod generic;
 mod listing;
 mod prestrip;
 pub mod text;
@@ -11,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use article::article;
+pub use article::{article, generic_record};
 pub use listing::listing;
 
 /// Which layer of the extractor gave a field.
@@ -26,6 +27,8 @@ pub enum Layer {
     Meta,
     /// The `<title>` element or a value derived from another field.
     Page,
+    /// The generic main-content extractor (no selector matched).
+    Generic,
     /// The caller (`--url`, or the link the crawler followed).
     Given,
 }
@@ -48,6 +51,9 @@ pub struct Record {
     pub images: Vec<String>,
     /// Field name -> the layer that produced it.
     pub sources: BTreeMap<String, Layer>,
+    /// The site generation the page was recognised as (`g4`, `g3`, `g2`),
+    /// or `unknown`: a redesign, or not a Herald page.
+    pub layout: String,
 }
 
 impl Record {

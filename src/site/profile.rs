@@ -113,6 +113,30 @@ profile! {
     ],
 }
 
+/// How each generation of the site is recognised, newest first.
+const LAYOUTS: &[(&str, &str)] = &[
+    (
+        "g4",
+        "section.section_view div.news_title_area, article.recent_news",
+    ),
+    (
+        "g3",
+        "div.news_content div.news_text_area, div.news_content h1.news_title",
+    ),
+    (
+        "g2",
+        "h1.view_tit, div.view_con_t, div.header_bottom_section_tit",
+    ),
+];
+
+/// The site generation a parsed page belongs to, or `"unknown"`.
+pub fn detect_layout(doc: &scraper::Html) -> &'static str {
+    LAYOUTS
+        .iter()
+        .find(|(_, marker)| doc.select(builtin(marker).get()).next().is_some())
+        .map_or("unknown", |(name, _)| name)
+}
+
 fn builtin(s: &str) -> Sel {
     match Sel::parse(s) {
         Ok(sel) => sel,

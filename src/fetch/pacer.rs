@@ -7,7 +7,9 @@ use std::hash::BuildHasher;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use tokio::sync::{Mutex, Semaphore, SemaphorePermit};
+use std::sync::{Mutex, PoisonError};
+
+use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 
 pub struct Pacer {
@@ -60,19 +62,18 @@ impl Pacer {
     /// until the permit is dropped.
     pub async fn turn(&self) -> Option<SemaphorePermit<'_>> {
         let permit = self.slots.acquire().await.ok();
-        if self.delay().is_zero() {
-            return permit;
-        }
         // The delay in force now counts from the last request, so a
         // Crawl-delay learnt from robots.txt applies to the very next one.
+        let now = Instant::now();
         let at = {
-            let mut last = self.last.lock().await;
-            let now = Instant::now();
+            let mut last = self.last.lock().unwrap_or_else(PoisonError::into_inner);
             let at = last.map_or(now, |l| (l + self.delay()).max(now));
             *last = Some(at);
             at
         };
-        tokio::time::sleep_until(at).await;
+        if at > now {
+            tokio::time::sleep_until(at).await;
+        }
         permit
     }
 }

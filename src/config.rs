@@ -55,6 +55,38 @@ pub struct SiteConfig {
 pub struct ArchiveConfig {
     /// Relative paths resolve against the working directory.
     pub path: PathBuf,
+    /// Keep each fetched page (zstd) with its revision, for `reextract`.
+    #[serde(default = "yes")]
+    pub keep_pages: bool,
+    /// Link a new article to an earlier one whose body's SimHash is at most
+    /// this many bits away (0 turns it off; at most 5).
+    #[serde(default = "default_near_bits")]
+    pub near_duplicate_bits: NearBits,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn default_near_bits() -> NearBits {
+    NearBits(4)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NearBits(pub u32);
+
+impl<'de> Deserialize<'de> for NearBits {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = u32::deserialize(d)?;
+        if n <= crate::dedup::MAX_NEAR_BITS {
+            Ok(NearBits(n))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "near_duplicate_bits must be between 0 and {}, not {n}",
+                crate::dedup::MAX_NEAR_BITS
+            )))
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -209,12 +241,29 @@ impl Default for RetryConfig {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct ExtractConfig {
     /// Replaces the built-in selectors of the named fields.
-    #[serde(default)]
     pub selectors: SelectorOverrides,
+    /// A body shorter than this (in characters) is held back, not archived.
+    pub min_body_chars: usize,
+    /// Share of a run's articles that needed a fallback layer, had no date or
+    /// a short body, above which the run warns that the site changed.
+    pub drift_threshold: f64,
+    /// Fewest articles in a run before the share counts.
+    pub drift_min_articles: u32,
+}
+
+impl Default for ExtractConfig {
+    fn default() -> Self {
+        ExtractConfig {
+            selectors: SelectorOverrides::default(),
+            min_body_chars: 150,
+            drift_threshold: 0.5,
+            drift_min_articles: 3,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -293,6 +342,9 @@ impl Config {
         }
         if self.site.max_pages == 0 {
             return Err("site.max_pages must be at least 1".into());
+        }
+        if !(0.0..=1.0).contains(&self.extract.drift_threshold) {
+            return Err("extract.drift_threshold must be between 0.0 and 1.0".into());
         }
         if self.retry.attempts == 0
             || self.retry.pending_attempts == 0

@@ -3,7 +3,8 @@
 //! article, store it, count what happened. An error is recorded on the run or
 //! the link, and the loop goes on.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -15,7 +16,7 @@ use url::Url;
 use crate::archive::{Archive, PendingPolicy, RunCounts, RunStatus, Stored, Validators};
 use crate::config::{Config, SectionConfig};
 use crate::error::{chain, ArchiveError, Error, ExtractError, FetchError};
-use crate::extract::{self, text::format_utc};
+use crate::extract::{self, text::format_utc, Layer};
 use crate::fetch::{FetchStats, Fetcher, Pacer, Page, Robots};
 use crate::metrics::Metrics;
 use crate::site::profile::Profile;
@@ -121,8 +122,59 @@ struct Run {
     id: i64,
     section: String,
     counts: RunCounts,
-    stats: FetchStats,
+    tally: Tally,
     started: Instant,
+}
+
+/// What the articles of a run, fetched concurrently, count as they go.
+#[derive(Default)]
+struct Tally {
+    stats: FetchStats,
+    health: Health,
+}
+
+/// How extraction went in a run: the signs of a redesign.
+#[derive(Default)]
+struct Health {
+    extracted: AtomicU32,
+    /// Articles that needed a fallback, had no date or a short body.
+    flagged: AtomicU32,
+    fallbacks: AtomicU32,
+    no_date: AtomicU32,
+    short_body: AtomicU32,
+    /// Field -> articles whose selectors for it matched nothing.
+    missed: Mutex<BTreeMap<&'static str, u32>>,
+}
+
+/// Fields whose selectors should always match on a known layout.
+const WATCHED: [&str; 3] = ["title", "body", "published_at"];
+
+impl Health {
+    /// Counts one extracted article; `short` when its body is under the minimum.
+    fn observe(&self, record: &extract::Record, short: bool) {
+        self.extracted.fetch_add(1, Ordering::Relaxed);
+        let missed: Vec<&'static str> = WATCHED
+            .into_iter()
+            .filter(|f| record.sources.get(*f) != Some(&Layer::Selector))
+            .collect();
+        let no_date = record.published_at.is_none();
+        if !missed.is_empty() {
+            self.fallbacks.fetch_add(1, Ordering::Relaxed);
+            let mut m = self.missed.lock().unwrap_or_else(PoisonError::into_inner);
+            for f in missed.iter() {
+                *m.entry(f).or_default() += 1;
+            }
+        }
+        if no_date {
+            self.no_date.fetch_add(1, Ordering::Relaxed);
+        }
+        if short {
+            self.short_body.fetch_add(1, Ordering::Relaxed);
+        }
+        if !missed.is_empty() || no_date || short {
+            self.flagged.fetch_add(1, Ordering::Relaxed);
+        }
+    }
 }
 
 pub struct Crawler {
@@ -146,8 +198,9 @@ const ROBOTS_FAILURE_TTL: Duration = Duration::from_secs(60);
 impl Crawler {
     /// Opens the configured archive and builds a crawler over it.
     pub fn open(config: Config) -> Result<Crawler, Error> {
-        let archive = Archive::open(&config.archive.path)?;
+        let mut archive = Archive::open(&config.archive.path)?;
         archive.mark_interrupted_runs(&now())?;
+        archive.set_near_duplicate_bits(config.archive.near_duplicate_bits.0);
         let context = Context::new(&config);
         Crawler::new(Arc::new(config), Arc::new(Mutex::new(archive)), &context)
     }
@@ -293,7 +346,7 @@ impl Crawler {
             id,
             section: section.to_string(),
             counts: RunCounts::default(),
-            stats: FetchStats::default(),
+            tally: Tally::default(),
             started: Instant::now(),
         })
     }
@@ -310,7 +363,9 @@ impl Crawler {
             (None, true) => RunStatus::Interrupted,
             (None, false) => RunStatus::Ok,
         };
-        take_stats(&mut run.counts, &run.stats, run.started.elapsed());
+        take_stats(&mut run.counts, &run.tally.stats, run.started.elapsed());
+        let drift = self.drift(&run);
+        take_health(&mut run.counts, &run.tally.health, drift);
         self.lock()
             .finish_run(run.id, &run.counts, status, error.as_deref(), &now())?;
         let report = SectionReport {
@@ -335,7 +390,7 @@ impl Crawler {
         cancel: &CancellationToken,
     ) -> Result<SectionReport, Error> {
         let mut run = self.begin(&section.name)?;
-        let robots = match self.robots(&run.stats).await {
+        let robots = match self.robots(&run.tally.stats).await {
             Ok(r) => r,
             Err(error) => return self.finish(run, Some(error), cancel),
         };
@@ -359,10 +414,10 @@ impl Crawler {
             todo.push(link);
         }
 
-        let stats = &run.stats;
+        let shared = &run.tally;
         let outcomes: Vec<Result<Outcome, Error>> = futures_util::stream::iter(todo)
             .take_until(cancel.cancelled())
-            .map(|link| self.archive_link(link, &section.name, None, stats))
+            .map(|link| self.archive_link(link, &section.name, None, shared))
             .buffer_unordered(self.config.http.concurrency.0)
             .collect()
             .await;
@@ -405,7 +460,7 @@ impl Crawler {
                 Some(_) => None,
             };
             let fetched = tokio::select! {
-                r = self.fetcher.get(&fetch, known.as_ref(), &run.stats) => r,
+                r = self.fetcher.get(&fetch, known.as_ref(), &run.tally.stats) => r,
                 _ = cancel.cancelled() => break,
             };
             let body = match fetched {
@@ -463,18 +518,20 @@ impl Crawler {
     }
 
     /// Fetch, extract, store: one article, start to end. Only an archive
-    /// failure is an error; anything else is recorded on the link.
+    /// failure is an error; anything else is recorded on the link. A page
+    /// with no headline or too short a body is held back with its HTML.
     async fn archive_link(
         &self,
         link: Link,
         section: &str,
         validators: Option<Validators>,
-        stats: &FetchStats,
+        tally: &Tally,
     ) -> Result<Outcome, Error> {
         let canonical = link.canonical.to_string();
+        let revisit = validators.is_some();
         let (body, fresh) = match self
             .fetcher
-            .get(&link.fetch, validators.as_ref(), stats)
+            .get(&link.fetch, validators.as_ref(), &tally.stats)
             .await
         {
             Ok(Page::Fetched { body, validators }) => (body, validators),
@@ -482,7 +539,7 @@ impl Crawler {
                 self.lock().touch(&canonical, &now())?;
                 return Ok(Outcome::NotModified);
             }
-            Err(e) => return self.fail(&canonical, section, &chain(&e), validators.is_some()),
+            Err(e) => return self.fail(&canonical, section, &chain(&e), revisit, None),
         };
         let (site, profile, archive) = (
             self.site.clone(),
@@ -490,33 +547,56 @@ impl Crawler {
             self.archive.clone(),
         );
         let given = link.canonical.clone();
-        let result = blocking(move || {
+        let keep_pages = self.config.archive.keep_pages;
+        let min_body = self.config.extract.min_body_chars;
+        let extracted = blocking(move || {
+            let page = keep_pages.then(|| compress(&body));
             let record = match extract::article(&body, Some(&given), &profile, &site) {
                 Ok(r) => r,
-                Err(e) => return Ok(Err(e)),
+                Err(e) => return Ok(Extracted::Refused(e, compress(&body))),
             };
+            let chars = record.body.chars().count();
+            if chars < min_body {
+                return Ok(Extracted::Short(record, chars, compress(&body)));
+            }
             let fetched_at = now();
             let mut archive = archive.lock().unwrap_or_else(PoisonError::into_inner);
-            let stored = archive.store(&record, &[given.as_str()], &fetched_at)?;
+            let stored = archive.store(&record, &[given.as_str()], &fetched_at, page.as_deref())?;
             archive.save_validators(&record.url, &fresh, &fetched_at)?;
-            Ok(Ok((stored, record.url)))
+            Ok(Extracted::Stored(record, stored))
         })
         .await?;
-        match result {
-            Ok((stored, url)) => {
-                tracing::debug!(%url, ?stored, "archived");
+        match extracted {
+            Extracted::Stored(record, stored) => {
+                tally.health.observe(&record, false);
+                tracing::debug!(url = %record.url, ?stored, "archived");
                 Ok(Outcome::Stored(stored))
             }
-            Err(ExtractError::NotAnArticle { reason }) => self.fail(
+            Extracted::Short(record, chars, page) => {
+                tally.health.observe(&record, true);
+                let why = format!(
+                    "held back: body of {chars} characters, under [extract] min_body_chars = {min_body}"
+                );
+                self.fail(&canonical, section, &why, revisit, Some(&page))
+            }
+            Extracted::Refused(ExtractError::NotAnArticle { reason }, page) => self.fail(
                 &canonical,
                 section,
                 &format!("not an article: {reason}"),
-                validators.is_some(),
+                revisit,
+                Some(&page),
             ),
         }
     }
 
-    fn fail(&self, url: &str, section: &str, error: &str, revisit: bool) -> Result<Outcome, Error> {
+    fn fail(
+        &self,
+        url: &str,
+        section: &str,
+        error: &str,
+        revisit: bool,
+        page: Option<&[u8]>,
+    ) -> Result<Outcome, Error> {
         tracing::warn!(url, section, error, "article not archived");
         // An archived article that fails a re-check stays archived as it was;
         // only new links wait in the pending queue.
@@ -526,9 +606,45 @@ impl Crawler {
                 max_attempts: self.config.retry.pending_attempts,
             };
             self.lock()
-                .record_failure(url, section, error, Utc::now(), policy)?;
+                .record_failure(url, section, error, Utc::now(), policy, page)?;
         }
         Ok(Outcome::Failed)
+    }
+
+    /// When a run's share of articles needing a fallback, missing a date or
+    /// with a short body passes the threshold: what stopped matching.
+    fn drift(&self, run: &Run) -> Option<String> {
+        let h = &run.tally.health;
+        let extracted = h.extracted.load(Ordering::Relaxed);
+        let flagged = h.flagged.load(Ordering::Relaxed);
+        let cfg = &self.config.extract;
+        if extracted == 0 || extracted < cfg.drift_min_articles {
+            return None;
+        }
+        if f64::from(flagged) / f64::from(extracted) <= cfg.drift_threshold {
+            return None;
+        }
+        let missed = h.missed.lock().unwrap_or_else(PoisonError::into_inner);
+        let fields: Vec<String> = missed
+            .iter()
+            .map(|(field, n)| {
+                let sels = self.profile.selectors_for(field);
+                format!("{field} in {n} ({})", sels.join(", "))
+            })
+            .collect();
+        let message = format!(
+            "{flagged} of {extracted} articles needed a fallback, had no date or a short body \
+             ({} no date, {} short); selectors that stopped matching: {}",
+            h.no_date.load(Ordering::Relaxed),
+            h.short_body.load(Ordering::Relaxed),
+            if fields.is_empty() {
+                "none".to_string()
+            } else {
+                fields.join("; ")
+            }
+        );
+        tracing::warn!(section = %run.section, "the site may have changed: {message}");
+        Some(message)
     }
 
     /// Re-checks archived articles that are still young, with conditional
@@ -558,7 +674,7 @@ impl Crawler {
             return Ok(None);
         }
         let mut run = self.begin(REVISIT)?;
-        let robots = match self.robots(&run.stats).await {
+        let robots = match self.robots(&run.tally.stats).await {
             Ok(r) => r,
             Err(error) => return self.finish(run, Some(error), cancel).map(Some),
         };
@@ -577,11 +693,11 @@ impl Crawler {
             todo.push((link, t.section.unwrap_or_default(), validators));
         }
         run.counts.links_found = todo.len() as u32;
-        let stats = &run.stats;
+        let shared = &run.tally;
         let outcomes: Vec<Result<Outcome, Error>> = futures_util::stream::iter(todo)
             .take_until(cancel.cancelled())
             .map(|(link, section, v)| async move {
-                self.archive_link(link, &section, Some(v), stats).await
+                self.archive_link(link, &section, Some(v), shared).await
             })
             .buffer_unordered(self.config.http.concurrency.0)
             .collect()
@@ -595,6 +711,19 @@ impl Crawler {
         // (transactions roll back), so the archive stays usable.
         self.archive.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// How extracting one fetched page ended.
+enum Extracted {
+    Stored(extract::Record, Stored),
+    /// Extracted, but the body is too short to archive; the page, compressed.
+    Short(extract::Record, usize, Vec<u8>),
+    Refused(ExtractError, Vec<u8>),
+}
+
+/// zstd at a fast level: pages shrink about tenfold.
+fn compress(page: &str) -> Vec<u8> {
+    zstd::bulk::compress(page.as_bytes(), 3).unwrap_or_default()
 }
 
 /// What the list pages of a run gave.
@@ -632,7 +761,7 @@ fn tally(outcomes: Vec<Result<Outcome, Error>>, counts: &mut RunCounts) -> Resul
 }
 
 fn take_stats(counts: &mut RunCounts, stats: &FetchStats, took: Duration) {
-    let get = |a: &std::sync::atomic::AtomicU64| a.load(std::sync::atomic::Ordering::Relaxed);
+    let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
     counts.requests = get(&stats.requests);
     counts.bytes = get(&stats.bytes);
     counts.retries = get(&stats.retries);
@@ -640,4 +769,13 @@ fn take_stats(counts: &mut RunCounts, stats: &FetchStats, took: Duration) {
         *n = get(class);
     }
     counts.duration_ms = took.as_millis() as u64;
+}
+
+fn take_health(counts: &mut RunCounts, health: &Health, drift: Option<String>) {
+    let get = |a: &AtomicU32| a.load(Ordering::Relaxed);
+    counts.extracted = get(&health.extracted);
+    counts.fallbacks = get(&health.fallbacks);
+    counts.no_date = get(&health.no_date);
+    counts.short_body = get(&health.short_body);
+    counts.drift = drift;
 }

@@ -7,6 +7,7 @@ pub mod archive;
 pub mod config;
 pub mod crawl;
 pub mod daemon;
+pub mod dedup;
 pub mod error;
 pub mod extract;
 pub mod fetch;

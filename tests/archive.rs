@@ -65,7 +65,7 @@ fn the_index_follows_inserts_updates_and_deletes() {
     );
     assert_eq!(
         archive
-            .store(&r1, &[A], "2026-11-27T08:00:00Z")
+            .store(&r1, &[A], "2026-11-27T08:00:00Z", None)
             .expect("store"),
         Stored::New
     );
@@ -80,7 +80,7 @@ fn the_index_follows_inserts_updates_and_deletes() {
     );
     assert_eq!(
         archive
-            .store(&r2, &[A], "2026-11-27T09:00:00Z")
+            .store(&r2, &[A], "2026-11-27T09:00:00Z", None)
             .expect("store"),
         Stored::NewRevision
     );
@@ -113,7 +113,7 @@ fn same_content_under_another_address_is_one_article() {
     let body = "Some 100 officials met.\n\nThey discussed trade.";
     assert_eq!(
         archive
-            .store(&record(legacy, "Talks", body), &[legacy], "t1")
+            .store(&record(legacy, "Talks", body), &[legacy], "t1", None)
             .expect("store"),
         Stored::New
     );
@@ -121,7 +121,7 @@ fn same_content_under_another_address_is_one_article() {
     let spaced = "Some 100  officials met.\n\nThey discussed\u{a0}trade.";
     assert_eq!(
         archive
-            .store(&record(A, "Talks", spaced), &[A], "t2")
+            .store(&record(A, "Talks", spaced), &[A], "t2", None)
             .expect("store"),
         Stored::NewAddress
     );
@@ -140,7 +140,7 @@ fn same_content_under_another_address_is_one_article() {
     // Storing the same state again changes nothing.
     assert_eq!(
         archive
-            .store(&record(A, "Talks", body), &[A, legacy], "t3")
+            .store(&record(A, "Talks", body), &[A, legacy], "t3", None)
             .expect("store"),
         Stored::Unchanged
     );
@@ -155,11 +155,21 @@ fn same_content_under_another_address_is_one_article() {
 fn a_headline_correction_is_a_revision() {
     let (_d, mut archive) = open();
     archive
-        .store(&record(A, "Assembley passes bill", "Body."), &[A], "t1")
+        .store(
+            &record(A, "Assembley passes bill", "Body."),
+            &[A],
+            "t1",
+            None,
+        )
         .expect("store");
     assert_eq!(
         archive
-            .store(&record(A, "Assembly passes bill", "Body."), &[A], "t2")
+            .store(
+                &record(A, "Assembly passes bill", "Body."),
+                &[A],
+                "t2",
+                None
+            )
             .expect("store"),
         Stored::NewRevision
     );
@@ -173,7 +183,7 @@ fn failed_links_wait_longer_after_each_failure() {
         .expect("time")
         .with_timezone(&chrono::Utc);
     archive
-        .record_failure(A, "National", "GET: 500", t0, POLICY)
+        .record_failure(A, "National", "GET: 500", t0, POLICY, None)
         .expect("record");
     assert!(archive
         .is_waiting(A, "2026-11-28T00:59:00Z")
@@ -182,7 +192,7 @@ fn failed_links_wait_longer_after_each_failure() {
         .is_waiting(A, "2026-11-28T01:00:00Z")
         .expect("query"));
     archive
-        .record_failure(A, "National", "GET: 500", t0, POLICY)
+        .record_failure(A, "National", "GET: 500", t0, POLICY, None)
         .expect("record");
     assert!(archive
         .is_waiting(A, "2026-11-28T01:59:00Z")
@@ -195,7 +205,7 @@ fn failed_links_wait_longer_after_each_failure() {
     );
     // The third failure gives up: the link is no longer due, and waits forever.
     archive
-        .record_failure(A, "National", "GET: 500", t0, POLICY)
+        .record_failure(A, "National", "GET: 500", t0, POLICY, None)
         .expect("record");
     assert!(archive
         .pending_due("National", "9999")
@@ -209,7 +219,7 @@ fn failed_links_wait_longer_after_each_failure() {
     // Archiving the article clears its pending entry.
     let mut archive = archive;
     archive
-        .store(&record(A, "T", "B."), &[A], "t")
+        .store(&record(A, "T", "B."), &[A], "t", None)
         .expect("store");
     assert!(archive
         .pending_due("National", "9999")
@@ -235,7 +245,8 @@ fn reopening_applies_no_migration_twice_and_keeps_data() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("a.db");
     let mut a = Archive::open(&path).expect("open");
-    a.store(&record(A, "T", "B."), &[A], "t").expect("store");
+    a.store(&record(A, "T", "B."), &[A], "t", None)
+        .expect("store");
     drop(a);
     let a = Archive::open(&path).expect("reopen");
     let n: i64 = a

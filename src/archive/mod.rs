@@ -22,7 +22,31 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0002_fetch_stats",
         include_str!("../../migrations/0002_fetch_stats.sql"),
     ),
+    (
+        "0003_extraction",
+        include_str!("../../migrations/0003_extraction.sql"),
+    ),
 ];
+
+const DEFAULT_NEAR_BITS: u32 = 4;
+
+/// Why a revision was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The site's page changed.
+    Fetch,
+    /// Our extraction of a kept page changed (`reextract`).
+    Reextract,
+}
+
+impl Origin {
+    fn as_str(self) -> &'static str {
+        match self {
+            Origin::Fetch => "fetch",
+            Origin::Reextract => "reextract",
+        }
+    }
+}
 
 /// What the archive did with a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,6 +88,14 @@ pub struct RunCounts {
     pub status_classes: [u64; 4],
     pub retries: u64,
     pub duration_ms: u64,
+    /// Extraction health: pages extracted, and those that needed a fallback
+    /// layer, had no date, or had a body too short to archive.
+    pub extracted: u32,
+    pub fallbacks: u32,
+    pub no_date: u32,
+    pub short_body: u32,
+    /// The drift warning, when the run gave one.
+    pub drift: Option<String>,
 }
 
 impl RunCounts {
@@ -140,6 +172,9 @@ pub struct RevisitTarget {
 pub struct Archive {
     conn: Connection,
     path: PathBuf,
+    /// New articles within this many SimHash bits of an earlier one are
+    /// linked as near-duplicates (0: off).
+    near_bits: u32,
 }
 
 impl std::fmt::Debug for Archive {
@@ -170,6 +205,7 @@ impl Archive {
         let mut archive = Archive {
             conn,
             path: path.to_path_buf(),
+            near_bits: DEFAULT_NEAR_BITS,
         };
         archive.migrate()?;
         Ok(archive)
@@ -215,7 +251,14 @@ impl Archive {
         Ok(Archive {
             conn,
             path: path.to_path_buf(),
+            near_bits: DEFAULT_NEAR_BITS,
         })
+    }
+
+    /// How close (in SimHash bits, at most [`crate::dedup::MAX_NEAR_BITS`])
+    /// a new article must be to an earlier one to be linked as its near-duplicate.
+    pub fn set_near_duplicate_bits(&mut self, bits: u32) {
+        self.near_bits = bits.min(crate::dedup::MAX_NEAR_BITS);
     }
 
     pub fn path(&self) -> &Path {
@@ -309,6 +352,7 @@ impl Archive {
         error: &str,
         now: chrono::DateTime<chrono::Utc>,
         policy: PendingPolicy,
+        page: Option<&[u8]>,
     ) -> Result<(), ArchiveError> {
         let attempts: i64 = self
             .conn
@@ -336,12 +380,12 @@ impl Archive {
         }
         self.conn
             .execute(
-                "INSERT INTO pending_fetches (url, section, attempts, last_error, first_failed_at, last_attempt_at, next_attempt_at, status)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7)
+                "INSERT INTO pending_fetches (url, section, attempts, last_error, first_failed_at, last_attempt_at, next_attempt_at, status, page)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?7, ?8)
                  ON CONFLICT (url) DO UPDATE SET attempts = excluded.attempts, last_error = excluded.last_error,
                      last_attempt_at = excluded.last_attempt_at, next_attempt_at = excluded.next_attempt_at,
-                     status = excluded.status",
-                params![url, section, attempts, error, now_s, next, status],
+                     status = excluded.status, page = coalesce(excluded.page, page)",
+                params![url, section, attempts, error, now_s, next, status, page],
             )
             .map_err(ArchiveError::sql("recording a failure"))?;
         Ok(())
@@ -355,6 +399,7 @@ impl Archive {
         record: &Record,
         addresses: &[&str],
         fetched_at: &str,
+        page: Option<&[u8]>,
     ) -> Result<Stored, ArchiveError> {
         let e = ArchiveError::sql("storing an article");
         let hash = record.content_hash();
@@ -408,7 +453,15 @@ impl Archive {
                             |r| r.get(0),
                         )
                         .map_err(ArchiveError::sql("storing a revision"))?;
-                    write_article(&tx, Some(id), record, &hash, revision, fetched_at)?;
+                    let rev = Revision {
+                        record,
+                        hash: &hash,
+                        number: revision,
+                        at: fetched_at,
+                        origin: Origin::Fetch,
+                        page,
+                    };
+                    write_article(&tx, Some(id), &rev)?;
                     Stored::NewRevision
                 };
             (id, stored)
@@ -431,7 +484,18 @@ impl Archive {
             .map_err(ArchiveError::sql("storing an address"))?;
             (id, Stored::NewAddress)
         } else {
-            let id = write_article(&tx, None, record, &hash, 1, fetched_at)?;
+            let rev = Revision {
+                record,
+                hash: &hash,
+                number: 1,
+                at: fetched_at,
+                origin: Origin::Fetch,
+                page,
+            };
+            let id = write_article(&tx, None, &rev)?;
+            if self.near_bits > 0 {
+                link_near_duplicates(&tx, id, &record.body, self.near_bits, fetched_at)?;
+            }
             (id, Stored::New)
         };
 
@@ -568,7 +632,8 @@ impl Archive {
                      new_articles = ?6, new_revisions = ?7, duplicates = ?8, unchanged = ?9,
                      skipped = ?10, failures = ?11, error = ?12, not_modified = ?13,
                      requests = ?14, bytes = ?15, status_2xx = ?16, status_3xx = ?17,
-                     status_4xx = ?18, status_5xx = ?19, retries = ?20, duration_ms = ?21
+                     status_4xx = ?18, status_5xx = ?19, retries = ?20, duration_ms = ?21,
+                     extracted = ?22, fallbacks = ?23, no_date = ?24, short_body = ?25, drift = ?26
                  WHERE id = ?1",
                 params![
                     id,
@@ -591,7 +656,12 @@ impl Archive {
                     c.status_classes[2] as i64,
                     c.status_classes[3] as i64,
                     c.retries as i64,
-                    c.duration_ms as i64
+                    c.duration_ms as i64,
+                    c.extracted,
+                    c.fallbacks,
+                    c.no_date,
+                    c.short_body,
+                    c.drift
                 ],
             )
             .map_err(ArchiveError::sql("finishing a run"))?;
@@ -701,31 +771,42 @@ impl Archive {
     }
 }
 
+/// A state of an article about to be written.
+struct Revision<'a> {
+    record: &'a Record,
+    hash: &'a str,
+    number: i64,
+    at: &'a str,
+    origin: Origin,
+    /// The page it came from, zstd-compressed.
+    page: Option<&'a [u8]>,
+}
+
 /// Inserts (id `None`) or updates the article row, then copies the new state
-/// into `article_revisions`.
+/// into `article_revisions` and files its SimHash bands.
 fn write_article(
     tx: &rusqlite::Transaction<'_>,
     id: Option<i64>,
-    r: &Record,
-    hash: &str,
-    revision: i64,
-    fetched_at: &str,
+    rev: &Revision<'_>,
 ) -> Result<i64, ArchiveError> {
+    let r = rev.record;
+    let simhash = crate::dedup::simhash(&r.body);
     // An existing article keeps its address and first_seen_at.
     let id: i64 = tx
         .query_row(
             "INSERT INTO articles (id, url, title, subtitle, authors, section, subsection,
                  published_at, updated_at, body, captions, images, content_hash, revision,
-                 sources, first_seen_at, last_checked_at)
+                 sources, first_seen_at, last_checked_at, layout, simhash)
              VALUES (?1, coalesce((SELECT url FROM articles WHERE id = ?1), ?2), ?3, ?4, ?5, ?6,
-                 ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)
+                 ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16, ?17, ?18)
              ON CONFLICT (id) DO UPDATE SET title = excluded.title, subtitle = excluded.subtitle,
                  authors = excluded.authors, section = excluded.section,
                  subsection = excluded.subsection, published_at = excluded.published_at,
                  updated_at = excluded.updated_at, body = excluded.body,
                  captions = excluded.captions, images = excluded.images,
                  content_hash = excluded.content_hash, revision = excluded.revision,
-                 sources = excluded.sources, last_checked_at = excluded.last_checked_at
+                 sources = excluded.sources, last_checked_at = excluded.last_checked_at,
+                 layout = excluded.layout, simhash = excluded.simhash
              RETURNING id",
             params![
                 id,
@@ -740,10 +821,12 @@ fn write_article(
                 r.body,
                 to_json(&r.captions),
                 to_json(&r.images),
-                hash,
-                revision,
+                rev.hash,
+                rev.number,
                 to_json(&r.sources),
-                fetched_at
+                rev.at,
+                r.layout,
+                simhash as i64
             ],
             |row| row.get(0),
         )
@@ -751,14 +834,69 @@ fn write_article(
     tx.execute(
         "INSERT INTO article_revisions (article_id, revision, fetched_at, content_hash, title,
              subtitle, authors, section, subsection, published_at, updated_at, body, captions,
-             images, sources)
+             images, sources, layout, origin, page)
          SELECT id, revision, last_checked_at, content_hash, title, subtitle, authors, section,
-             subsection, published_at, updated_at, body, captions, images, sources
+             subsection, published_at, updated_at, body, captions, images, sources, layout, ?2, ?3
          FROM articles WHERE id = ?1",
-        [id],
+        params![id, rev.origin.as_str(), rev.page],
     )
     .map_err(ArchiveError::sql("writing a revision"))?;
+    let e = || ArchiveError::sql("filing a SimHash");
+    tx.execute("DELETE FROM simhash_bands WHERE article_id = ?1", [id])
+        .map_err(e())?;
+    let mut st = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO simhash_bands (band, value, article_id, simhash) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .map_err(e())?;
+    for (band, value) in crate::dedup::bands(simhash) {
+        st.execute(params![band, value, id, simhash as i64])
+            .map_err(e())?;
+    }
     Ok(id)
+}
+
+/// Links a new article to earlier ones whose SimHash is within `max_bits`.
+fn link_near_duplicates(
+    tx: &rusqlite::Transaction<'_>,
+    id: i64,
+    body: &str,
+    max_bits: u32,
+    at: &str,
+) -> Result<usize, ArchiveError> {
+    let e = || ArchiveError::sql("looking for near-duplicates");
+    let simhash = crate::dedup::simhash(body);
+    let mut found = std::collections::BTreeMap::new();
+    let mut st = tx
+        .prepare_cached(
+            "SELECT article_id, simhash FROM simhash_bands
+             WHERE band = ?1 AND value = ?2 AND article_id != ?3",
+        )
+        .map_err(e())?;
+    for (band, value) in crate::dedup::bands(simhash) {
+        let rows = st
+            .query_map(params![band, value, id], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?))
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(e())?;
+        for (other, h) in rows {
+            let d = crate::dedup::distance(simhash, h as u64);
+            if d <= max_bits {
+                found.insert(other, d);
+            }
+        }
+    }
+    let mut ins = tx
+        .prepare_cached(
+            "INSERT OR IGNORE INTO near_duplicates (article_id, duplicate_of, distance, found_at)
+             VALUES (?1, ?2, ?3, ?4)",
+        )
+        .map_err(e())?;
+    for (other, d) in &found {
+        ins.execute(params![id, other, d, at]).map_err(e())?;
+    }
+    Ok(found.len())
 }
 
 /// JSON text of a list or map of strings, which cannot fail to serialise.

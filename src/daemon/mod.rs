@@ -106,8 +106,9 @@ impl Drop for Running {
 
 /// Runs until SIGTERM or SIGINT.
 pub async fn run(config_path: PathBuf, config: Config) -> Result<(), Error> {
-    let archive = Archive::open(&config.archive.path)?;
+    let mut archive = Archive::open(&config.archive.path)?;
     archive.mark_interrupted_runs(&format_utc(&Utc::now()))?;
+    archive.set_near_duplicate_bits(config.archive.near_duplicate_bits.0);
     let archive = Arc::new(Mutex::new(archive));
     let context = Context::new(&config);
     let metrics = context.metrics.clone();
@@ -240,6 +241,12 @@ async fn reload(
         .current
         .write()
         .unwrap_or_else(PoisonError::into_inner) = crawler;
+    shared.context.configure(&new);
+    shared
+        .archive
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .set_near_duplicate_bits(new.archive.near_duplicate_bits.0);
     match jobs.apply(scheduler, shared, &new).await {
         Ok(()) => {
             tracing::info!(config = %path.display(), sections = new.sections.len(), "config reloaded");

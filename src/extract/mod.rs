@@ -60,9 +60,6 @@ impl Record {
     /// The identity of the article's content: a hash of its normalised body, so
     /// the same story under another address is recognised as the same.
     pub fn content_hash(&self) -> String {
-        let normalised: Vec<String> = self.body.split("\n\n").map(text::squash).collect();
-        blake3::hash(normalised.join("\n\n").as_bytes())
-            .to_hex()
-            .to_string()
+        crate::dedup::content_hash(&self.body)
     }
 }

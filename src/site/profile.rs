@@ -73,6 +73,15 @@ macro_rules! profile {
                 $( if let Some(v) = &o.$field { self.$field = v.clone(); } )*
                 self
             }
+
+            /// The selectors of a field by its record name, for messages.
+            pub fn selectors_for(&self, field: &str) -> Vec<&str> {
+                let field = if field == "published_at" || field == "updated_at" { "dateline" } else { field };
+                match field {
+                    $( stringify!($field) => self.$field.iter().map(Sel::as_str).collect(), )*
+                    _ => Vec::new(),
+                }
+            }
         }
     };
 }

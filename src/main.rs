@@ -74,6 +74,16 @@ enum Command {
     Run,
     /// Show each section's schedule, next and last run, and the archive's size.
     Status,
+    /// Re-run extraction with the current selectors over the pages kept with
+    /// each archived article; a changed record becomes a new revision.
+    Reextract {
+        /// Only articles published since this date (2026-11-01) or UTC time.
+        #[arg(long, value_name = "DATE")]
+        since: Option<String>,
+        /// Only articles of this section (the articles' section, e.g. National).
+        #[arg(long, value_name = "NAME")]
+        section: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -248,6 +258,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
             ));
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
             runtime.block_on(herald_archiver::daemon::run(path, config))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reextract { since, section } => {
+            let config = load_config(cli.config.as_deref())?;
+            if let Some(s) = &since {
+                let ok = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
+                    || chrono::DateTime::parse_from_rfc3339(s).is_ok();
+                anyhow::ensure!(
+                    ok,
+                    "--since {s:?}: write a date (2026-11-01) or a UTC time (2026-11-01T09:00:00Z)"
+                );
+            }
+            let mut archive = Archive::open(&config.archive.path)?;
+            let report = herald_archiver::reextract::run(
+                &mut archive,
+                &config,
+                since.as_deref(),
+                section.as_deref(),
+            )?;
+            println!("{report}");
             Ok(ExitCode::SUCCESS)
         }
         Command::Status => {

@@ -520,6 +520,120 @@ impl Archive {
         Ok(stored)
     }
 
+    /// Articles to re-extract: published since `since` (all when `None`), of
+    /// the given `section` (all when `None`), in id order.
+    pub fn reextract_targets(
+        &self,
+        since: Option<&str>,
+        section: Option<&str>,
+    ) -> Result<Vec<(i64, String)>, ArchiveError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT id, url FROM articles
+                 WHERE (?1 IS NULL OR coalesce(published_at, first_seen_at) >= ?1)
+                   AND (?2 IS NULL OR section = ?2)
+                 ORDER BY id",
+            )
+            .map_err(ArchiveError::sql("listing articles to re-extract"))?;
+        let rows = st
+            .query_map(params![since, section], |r| Ok((r.get(0)?, r.get(1)?)))
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(ArchiveError::sql("listing articles to re-extract"))?;
+        Ok(rows)
+    }
+
+    /// The newest page kept for an article, decompressed.
+    pub fn kept_page(&self, article_id: i64) -> Result<Option<String>, ArchiveError> {
+        let blob: Option<Vec<u8>> = self
+            .conn
+            .query_row(
+                "SELECT page FROM article_revisions WHERE article_id = ?1 AND page IS NOT NULL
+                 ORDER BY revision DESC LIMIT 1",
+                [article_id],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(ArchiveError::sql("reading a kept page"))?;
+        Ok(blob
+            .and_then(|b| zstd::decode_all(&b[..]).ok())
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
+    }
+
+    /// Stores a re-extraction of an article's kept page when it differs from
+    /// the archived state, as a revision marked `reextract`. Returns whether
+    /// anything was written.
+    pub fn apply_reextraction(
+        &mut self,
+        article_id: i64,
+        record: &Record,
+        now: &str,
+    ) -> Result<bool, ArchiveError> {
+        let e = || ArchiveError::sql("storing a re-extraction");
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(e())?;
+        let current = tx
+            .query_row(
+                "SELECT title, subtitle, authors, section, subsection, published_at, updated_at,
+                        body, captions, images, revision
+                 FROM articles WHERE id = ?1",
+                [article_id],
+                |r| {
+                    Ok((
+                        (
+                            r.get::<_, String>(0)?,
+                            r.get::<_, Option<String>>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, Option<String>>(3)?,
+                            r.get::<_, Option<String>>(4)?,
+                        ),
+                        (
+                            r.get::<_, Option<String>>(5)?,
+                            r.get::<_, Option<String>>(6)?,
+                            r.get::<_, String>(7)?,
+                            r.get::<_, String>(8)?,
+                            r.get::<_, String>(9)?,
+                        ),
+                        r.get::<_, i64>(10)?,
+                    ))
+                },
+            )
+            .map_err(e())?;
+        let fresh = (
+            (
+                record.title.clone(),
+                record.subtitle.clone(),
+                to_json(&record.authors),
+                record.section.clone(),
+                record.subsection.clone(),
+            ),
+            (
+                record.published_at.clone(),
+                record.updated_at.clone(),
+                record.body.clone(),
+                to_json(&record.captions),
+                to_json(&record.images),
+            ),
+        );
+        if (current.0.clone(), current.1.clone()) == fresh {
+            return Ok(false);
+        }
+        let hash = record.content_hash();
+        let rev = Revision {
+            record,
+            hash: &hash,
+            number: current.2 + 1,
+            at: now,
+            origin: Origin::Reextract,
+            page: None,
+        };
+        write_article(&tx, Some(article_id), &rev)?;
+        tx.commit().map_err(e())?;
+        Ok(true)
+    }
+
     /// Marks an article as checked now (a 304 answer on revisit).
     pub fn touch(&self, url: &str, now: &str) -> Result<(), ArchiveError> {
         self.conn

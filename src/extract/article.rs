@@ -144,14 +144,28 @@ pub fn article(
     // No selector found the body: a layout we do not know. The generic layer
     // still gets the text, and the run's drift check notices.
     let mut generic_title = None;
+    let mut generic_byline = None;
     if body.is_empty() {
-        if let Some(g) = super::generic::extract(&cleaned, Some(url.as_str()), &profile.body_strip)
-        {
+        let found = super::generic::extract(
+            &cleaned,
+            Some(url.as_str()),
+            &profile.body_strip,
+            title.as_deref(),
+        );
+        if let Some(g) = found {
             body = g.paragraphs.join("\n\n");
             note("body", Layer::Generic);
             generic_title = g.title;
+            generic_byline = g.byline;
         }
     }
+    let authors = match generic_byline.map(|b| parse_byline(&b)) {
+        Some(names) if authors.is_empty() && !names.is_empty() => {
+            note("authors", Layer::Generic);
+            names
+        }
+        _ => authors,
+    };
     let title = title.or_else(|| {
         let t = generic_title.filter(|t| !is_site_name(t))?;
         note("title", Layer::Generic);
@@ -267,11 +281,10 @@ pub fn generic_record(
         .ok_or_else(|| ExtractError::NotAnArticle {
             reason: "the page names no canonical address (pass --url)".into(),
         })?;
-    let g = super::generic::extract(&cleaned, Some(url.as_str()), &profile.body_strip).ok_or_else(
-        || ExtractError::NotAnArticle {
+    let g = super::generic::extract(&cleaned, Some(url.as_str()), &profile.body_strip, None)
+        .ok_or_else(|| ExtractError::NotAnArticle {
             reason: "the generic layer found no article text".into(),
-        },
-    )?;
+        })?;
     let published_at = g
         .published
         .as_deref()

@@ -22,7 +22,12 @@ pub struct Generic {
 
 /// Main content of `html`; `None` when nothing article-like is found.
 /// `strip` is the profile's list of elements to drop from a body.
-pub fn extract(html: &str, url: Option<&str>, strip: &[Sel]) -> Option<Generic> {
+pub fn extract(
+    html: &str,
+    url: Option<&str>,
+    strip: &[Sel],
+    known_title: Option<&str>,
+) -> Option<Generic> {
     let cfg = dom_smoothie::Config {
         // A page this large is no article; Readability would be slow on it.
         max_elements_to_parse: 20_000,
@@ -34,19 +39,35 @@ pub fn extract(html: &str, url: Option<&str>, strip: &[Sel]) -> Option<Generic> 
     let article = reader.parse().ok()?;
     let content = Html::parse_fragment(&article.content);
     let root = content.root_element();
-    let paragraphs: Vec<String> = paragraphs(root, strip)
+    let title = squash(&article.title);
+    let is_title = |p: &str| {
+        [Some(title.as_str()), known_title]
+            .into_iter()
+            .flatten()
+            .any(|t| !t.is_empty() && p.eq_ignore_ascii_case(t))
+    };
+    let mut paragraphs: Vec<String> = paragraphs(root, strip)
         .into_iter()
-        .filter(|p| !is_furniture(p))
+        .filter(|p| !is_furniture(p) && !is_title(p))
         .collect();
+    // A kicker ("Diplomacy") or label before the text is no paragraph.
+    while paragraphs.len() > 1 && is_label(&paragraphs[0]) {
+        paragraphs.remove(0);
+    }
     if paragraphs.is_empty() {
         return None;
     }
     Some(Generic {
-        title: Some(squash(&article.title)).filter(|t| !t.is_empty()),
+        title: Some(title).filter(|t| !t.is_empty()),
         paragraphs,
         byline: article.byline.map(|b| squash(&b)).filter(|b| !b.is_empty()),
         published: article.published_time,
     })
+}
+
+/// A few words with no sentence punctuation: a kicker or a label.
+fn is_label(p: &str) -> bool {
+    p.split_whitespace().count() <= 3 && !p.contains(['.', '!', '?', '@'])
 }
 
 /// Lines Readability leaves in that are page furniture, not article text.
@@ -127,7 +148,7 @@ mod tests {
             "<html><body><nav><a href=\"/\">Home</a></nav></body></html>",
             "\u{0}<<>>",
         ] {
-            let text = extract(html, None, &strip).map(|g| g.paragraphs.join(" "));
+            let text = extract(html, None, &strip, None).map(|g| g.paragraphs.join(" "));
             assert!(text.unwrap_or_default().len() < 40, "{html:?}");
         }
     }

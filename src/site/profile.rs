@@ -100,8 +100,15 @@ profile! {
     /// Text holding "Published : ..." and "Updated : ..." (all matches are read).
     dateline: ["div.news_etc p.date", "div.view_tit_byline_r", "p.news_date"],
     /// A link's first path segment (`/LifenCulture`) or else the element's text.
-    section: ["div.news_title_area div.nav_area a.category", "div.header_bottom_section_tit"],
-    subsection: ["div.news_title_area div.nav_area a:not(.category)"],
+    section: [
+        "div.news_title_area div.nav_area a.category",
+        "div.news_content div.news_category a:first-of-type",
+        "div.header_bottom_section_tit",
+    ],
+    subsection: [
+        "div.news_title_area div.nav_area a:not(.category)",
+        "div.news_content div.news_category a:nth-of-type(2)",
+    ],
     body: ["article#articleText", "div#articleText div.view_con_t", "div.news_text_area"],
     /// Removed from the body before its text is read.
     body_strip: [

@@ -120,6 +120,7 @@ mod tests {
             html,
             Some("https://www.koreaherald.com/article/1"),
             &Profile::herald().body_strip,
+            None,
         )
         .expect("content found");
         assert_eq!(g.paragraphs.len(), 4, "{:?}", g.paragraphs);

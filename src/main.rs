@@ -332,9 +332,10 @@ fn print_status(config: &Config) -> Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{:<24} {:<16} {:<17} {:<42} {:>8} {:>9} {:>8} {:>6}",
+        "{:<24} {:<16} {:<17} {:<42} {:>8} {:>9} {:>8} {:>6}  EXTRACTION",
         "SECTION", "SCHEDULE", "NEXT RUN", "LAST RUN", "FAILURES", "ARCHIVED", "PENDING", "GAVEUP"
     )?;
+    let mut drifts = Vec::new();
     for s in &config.sections {
         let st = archive.section_status(&s.name)?;
         let next = s
@@ -359,7 +360,7 @@ fn print_status(config: &Config) -> Result<()> {
         });
         writeln!(
             out,
-            "{:<24} {:<16} {:<17} {:<42} {:>8} {:>9} {:>8} {:>6}",
+            "{:<24} {:<16} {:<17} {:<42} {:>8} {:>9} {:>8} {:>6}  {}",
             s.name,
             s.schedule.as_str(),
             next,
@@ -367,8 +368,15 @@ fn print_status(config: &Config) -> Result<()> {
             st.consecutive_failures,
             st.archived,
             st.pending,
-            st.given_up
+            st.given_up,
+            health(st.last_run.as_ref())
         )?;
+        if let Some(drift) = st.last_run.as_ref().and_then(|r| r.drift.clone()) {
+            drifts.push(format!("{}: {drift}", s.name));
+        }
+    }
+    for d in &drifts {
+        writeln!(out, "DRIFT {d}")?;
     }
     let (articles, last_success) = archive.totals()?;
     writeln!(
@@ -380,4 +388,16 @@ fn print_status(config: &Config) -> Result<()> {
         last_success.as_deref().map_or("never".to_string(), local)
     )?;
     Ok(())
+}
+
+/// The last run's extraction health: fallbacks among extracted articles.
+fn health(run: Option<&herald_archiver::archive::RunRow>) -> String {
+    match run {
+        Some(r) if r.drift.is_some() => {
+            format!("DRIFT ({}/{} fallbacks)", r.fallbacks, r.extracted)
+        }
+        Some(r) if r.extracted > 0 => format!("ok ({}/{} fallbacks)", r.fallbacks, r.extracted),
+        Some(_) => "-".to_string(),
+        None => "-".to_string(),
+    }
 }

@@ -28,7 +28,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ),
 ];
 
-const DEFAULT_NEAR_BITS: u32 = 4;
+const DEFAULT_NEAR_BITS: u32 = 5;
 
 /// Why a revision was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,6 +149,11 @@ pub struct RunRow {
     pub new_revisions: i64,
     pub failures: i64,
     pub error: Option<String>,
+    /// Extraction health: articles extracted, those needing a fallback
+    /// layer, and the drift warning if the run gave one.
+    pub extracted: i64,
+    pub fallbacks: i64,
+    pub drift: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -800,7 +805,8 @@ impl Archive {
         let mut st = self
             .conn
             .prepare_cached(
-                "SELECT started_at, finished_at, status, new_articles, new_revisions, failures, error
+                "SELECT started_at, finished_at, status, new_articles, new_revisions, failures, error,
+                        extracted, fallbacks, drift
                  FROM crawl_runs WHERE section = ?1 ORDER BY id DESC LIMIT 50",
             )
             .map_err(e)?;
@@ -814,6 +820,9 @@ impl Archive {
                     new_revisions: r.get(4)?,
                     failures: r.get(5)?,
                     error: r.get(6)?,
+                    extracted: r.get(7)?,
+                    fallbacks: r.get(8)?,
+                    drift: r.get(9)?,
                 })
             })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())

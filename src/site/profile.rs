@@ -145,11 +145,14 @@ const LAYOUTS: &[(&str, &str)] = &[
     ),
 ];
 
+static LAYOUT_MARKERS: std::sync::LazyLock<Vec<(&'static str, Sel)>> =
+    std::sync::LazyLock::new(|| LAYOUTS.iter().map(|(name, m)| (*name, builtin(m))).collect());
+
 /// The site generation a parsed page belongs to, or `"unknown"`.
 pub fn detect_layout(doc: &scraper::Html) -> &'static str {
-    LAYOUTS
+    LAYOUT_MARKERS
         .iter()
-        .find(|(_, marker)| doc.select(builtin(marker).get()).next().is_some())
+        .find(|(_, marker)| doc.select(marker.get()).next().is_some())
         .map_or("unknown", |(name, _)| name)
 }
 

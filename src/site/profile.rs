@@ -146,7 +146,12 @@ const LAYOUTS: &[(&str, &str)] = &[
 ];
 
 static LAYOUT_MARKERS: std::sync::LazyLock<Vec<(&'static str, Sel)>> =
-    std::sync::LazyLock::new(|| LAYOUTS.iter().map(|(name, m)| (*name, builtin(m))).collect());
+    std::sync::LazyLock::new(|| {
+        LAYOUTS
+            .iter()
+            .map(|(name, m)| (*name, builtin(m)))
+            .collect()
+    });
 
 /// The site generation a parsed page belongs to, or `"unknown"`.
 pub fn detect_layout(doc: &scraper::Html) -> &'static str {

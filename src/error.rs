@@ -76,6 +76,8 @@ pub enum ArchiveError {
     },
     #[error("bad search query {query:?}: {message} (quote phrases with \"...\", and balance quotes and parentheses)")]
     BadQuery { query: String, message: String },
+    #[error("{path} already exists: back up to a new file")]
+    BackupExists { path: PathBuf },
     #[error("archive: {context}")]
     Sql {
         context: &'static str,

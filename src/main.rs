@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use url::Url;
 
-use herald_archiver::archive::Archive;
+use herald_archiver::archive::{csv_field, Archive, ExportError, Format, Search};
 use herald_archiver::config::Config;
 use herald_archiver::crawl::{CrawlOptions, Crawler};
 use herald_archiver::extract;
@@ -50,12 +50,38 @@ enum Command {
     /// Full-text search of the archive (FTS5 syntax: "phrase", prefix*, NEAR, title:word).
     Search {
         query: String,
-        /// One JSON object per line.
+        /// One JSON object per line (same as --format json).
         #[arg(long)]
         json: bool,
+        /// text (highlighted on a terminal), json (one object per line) or csv.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
         #[arg(long, default_value_t = 20)]
         limit: u32,
+        /// Only articles of this section (e.g. National).
+        #[arg(long)]
+        section: Option<String>,
+        /// Only articles with this author.
+        #[arg(long)]
+        author: Option<String>,
+        /// Only articles published on or after this date (2026-11-01) or UTC time.
+        #[arg(long, value_name = "DATE", value_parser = parse_when)]
+        since: Option<String>,
+        /// Only articles published before this date or UTC time.
+        #[arg(long, value_name = "DATE", value_parser = parse_when)]
+        until: Option<String>,
     },
+    /// Write the archive's articles as JSON lines or CSV, in constant memory.
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
+        format: ExportFormat,
+        #[arg(long, value_name = "DATE", value_parser = parse_when)]
+        since: Option<String>,
+        #[arg(long, value_name = "NAME")]
+        section: Option<String>,
+    },
+    /// A consistent copy of the archive, safe while the daemon writes.
+    Backup { path: PathBuf },
     /// Print the clean record of saved article pages, one JSON object per line.
     Extract {
         #[arg(required = true, value_name = "PAGE.html")]
@@ -84,6 +110,29 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         section: Option<String>,
     },
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum OutputFormat {
+    Text,
+    Json,
+    Csv,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum ExportFormat {
+    Jsonl,
+    Csv,
+}
+
+/// A date (2026-11-01) or an RFC 3339 time, as the archive's UTC text.
+fn parse_when(s: &str) -> Result<String, String> {
+    if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() {
+        return Ok(format!("{s}T00:00:00Z"));
+    }
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| herald_archiver::extract::text::format_utc(&t.with_timezone(&chrono::Utc)))
+        .map_err(|_| format!("{s:?}: write a date (2026-11-01) or a time (2026-11-01T09:00:00Z)"))
 }
 
 fn main() -> ExitCode {
@@ -162,41 +211,105 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Search { query, json, limit } => {
+        Command::Search {
+            query,
+            json,
+            format,
+            limit,
+            section,
+            author,
+            since,
+            until,
+        } => {
             let config = load_config(cli.config.as_deref())?;
             let archive = Archive::open_readonly(&config.archive.path)?;
-            let tty = std::io::stdout().is_terminal() && !json;
+            let format = if json { OutputFormat::Json } else { format };
+            let tty = std::io::stdout().is_terminal() && format == OutputFormat::Text;
             let marks = if tty {
                 ("\x1b[1m", "\x1b[0m")
             } else {
                 ("", "")
             };
-            let hits = archive.search(&query, limit, marks)?;
+            let search = Search {
+                query: query.clone(),
+                limit,
+                section,
+                author,
+                since,
+                until,
+            };
+            let hits = archive.search(&search, marks)?;
             let mut out = std::io::stdout().lock();
+            if format == OutputFormat::Csv {
+                writeln!(out, "url,title,section,published_at,rank,snippet")?;
+            }
             for h in &hits {
-                if json {
-                    writeln!(out, "{}", serde_json::to_string(h)?)?;
-                } else {
-                    let date = h
-                        .published_at
-                        .as_deref()
-                        .unwrap_or("")
-                        .get(..10)
-                        .unwrap_or("");
-                    writeln!(
-                        out,
-                        "{:>7.2}  {date:10}  {:12}  {}\n          {}\n          {}",
-                        h.rank,
-                        h.section.as_deref().unwrap_or("-"),
-                        h.title,
-                        h.snippet,
-                        h.url
-                    )?;
+                match format {
+                    OutputFormat::Json => writeln!(out, "{}", serde_json::to_string(h)?)?,
+                    OutputFormat::Csv => {
+                        let fields = [
+                            h.url.clone(),
+                            h.title.clone(),
+                            h.section.clone().unwrap_or_default(),
+                            h.published_at.clone().unwrap_or_default(),
+                            format!("{:.4}", h.rank),
+                            h.snippet.clone(),
+                        ];
+                        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+                        writeln!(out, "{}", line.join(","))?;
+                    }
+                    OutputFormat::Text => {
+                        let date = h
+                            .published_at
+                            .as_deref()
+                            .unwrap_or("")
+                            .get(..10)
+                            .unwrap_or("");
+                        writeln!(
+                            out,
+                            "{:>7.2}  {date:10}  {:12}  {}\n          {}\n          {}",
+                            h.rank,
+                            h.section.as_deref().unwrap_or("-"),
+                            h.title,
+                            h.snippet,
+                            h.url
+                        )?;
+                    }
                 }
             }
-            if hits.is_empty() && !json {
+            if hits.is_empty() && format == OutputFormat::Text {
                 eprintln!("no matches for {query:?}");
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Export {
+            format,
+            since,
+            section,
+        } => {
+            let config = load_config(cli.config.as_deref())?;
+            let archive = Archive::open_readonly(&config.archive.path)?;
+            let format = match format {
+                ExportFormat::Jsonl => Format::Jsonl,
+                ExportFormat::Csv => Format::Csv,
+            };
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            match archive.export(format, since.as_deref(), section.as_deref(), &mut out) {
+                Ok(n) => eprintln!("exported {n} articles"),
+                Err(ExportError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                Err(e) => return Err(e.into()),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup { path } => {
+            let config = load_config(cli.config.as_deref())?;
+            let archive = Archive::open_readonly(&config.archive.path)?;
+            archive.backup(&path)?;
+            println!(
+                "backed up {} to {}",
+                config.archive.path.display(),
+                path.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Extract {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use herald_archiver::archive::{Archive, PendingPolicy, Stored};
+use herald_archiver::archive::{Archive, PendingPolicy, Search, Stored};
 use herald_archiver::extract::Record;
 
 fn record(url: &str, title: &str, body: &str) -> Record {
@@ -32,7 +32,14 @@ fn open() -> (tempfile::TempDir, Archive) {
 
 fn urls(archive: &Archive, query: &str) -> Vec<String> {
     archive
-        .search(query, 10, ("[", "]"))
+        .search(
+            &Search {
+                query: query.into(),
+                limit: 10,
+                ..Search::default()
+            },
+            ("[", "]"),
+        )
         .expect("search")
         .into_iter()
         .map(|h| h.url)

@@ -2,6 +2,7 @@
 //! `Archive` is the one writer; WAL lets readers (sqlite3, Datasette, the
 //! `search` command) read while it writes.
 
+mod export;
 mod search;
 
 use std::path::{Path, PathBuf};
@@ -10,7 +11,8 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use tracing::instrument;
 
-pub use search::Hit;
+pub use export::{csv_field, ExportError, Format};
+pub use search::{day_start, Hit, Search};
 
 use crate::error::ArchiveError;
 use crate::extract::Record;
@@ -25,6 +27,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
     (
         "0003_extraction",
         include_str!("../../migrations/0003_extraction.sql"),
+    ),
+    (
+        "0004_views",
+        include_str!("../../migrations/0004_views.sql"),
     ),
 ];
 

@@ -15,28 +15,55 @@ pub struct Hit {
     pub snippet: String,
 }
 
+/// A full-text query and the filters around it.
+#[derive(Debug, Clone, Default)]
+pub struct Search {
+    /// FTS5 syntax: words, "phrases", prefix*, NEAR(a b, 5), title:word, AND/OR/NOT.
+    pub query: String,
+    pub limit: u32,
+    /// The articles' `section` (`National`).
+    pub section: Option<String>,
+    /// One of the article's authors, case-insensitively.
+    pub author: Option<String>,
+    /// Published at or after this UTC time or date.
+    pub since: Option<String>,
+    /// Published before this UTC time or date.
+    pub until: Option<String>,
+}
+
 impl Archive {
     /// Full-text search, best matches first. The title weighs more than the
     /// subtitle, which weighs more than the body.
-    pub fn search(
-        &self,
-        query: &str,
-        limit: u32,
-        marks: (&str, &str),
-    ) -> Result<Vec<Hit>, ArchiveError> {
+    pub fn search(&self, q: &Search, marks: (&str, &str)) -> Result<Vec<Hit>, ArchiveError> {
         let sql = "SELECT a.url, a.title, a.section, a.published_at,
                           bm25(articles_fts, 10.0, 4.0, 1.0) AS rank,
                           snippet(articles_fts, 2, ?2, ?3, '…', 16)
                    FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
                    WHERE articles_fts MATCH ?1
+                     AND (?5 IS NULL OR a.section = ?5 COLLATE NOCASE)
+                     AND (?6 IS NULL OR EXISTS (SELECT 1 FROM json_each(a.authors) w
+                                                WHERE w.value = ?6 COLLATE NOCASE))
+                     AND (?7 IS NULL OR a.published_at >= ?7)
+                     AND (?8 IS NULL OR a.published_at < ?8)
                    ORDER BY rank LIMIT ?4";
+        let query = q.query.as_str();
         let mut st = self
             .conn
             .prepare_cached(sql)
             .map_err(ArchiveError::sql("preparing the search"))?;
         let fts = fts_query(query);
+        let params = rusqlite::params![
+            fts,
+            marks.0,
+            marks.1,
+            q.limit,
+            q.section,
+            q.author,
+            q.since.as_deref().map(day_start),
+            q.until.as_deref().map(day_start)
+        ];
         let rows = st
-            .query_map(rusqlite::params![fts, marks.0, marks.1, limit], |r| {
+            .query_map(params, |r| {
                 Ok(Hit {
                     url: r.get(0)?,
                     title: r.get(1)?,
@@ -61,6 +88,15 @@ impl Archive {
                 source: other,
             },
         })
+    }
+}
+
+/// A bare date (`2026-11-01`) is its first second, in the archive's time form.
+pub fn day_start(t: &str) -> String {
+    if t.len() == 10 {
+        format!("{t}T00:00:00Z")
+    } else {
+        t.to_string()
     }
 }
 

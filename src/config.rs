@@ -63,6 +63,22 @@ pub struct ArchiveConfig {
     /// sentence reworded in a short story moves about that many bits).
     #[serde(default = "default_near_bits")]
     pub near_duplicate_bits: NearBits,
+    /// The daemon optimises the full-text index, refreshes query statistics
+    /// and truncates the WAL this often.
+    #[serde(default = "default_maintenance")]
+    pub maintenance_every: Dur,
+    /// The daemon checkpoints the WAL this often, so it stays small even
+    /// while readers come and go.
+    #[serde(default = "default_checkpoint")]
+    pub checkpoint_every: Dur,
+}
+
+fn default_maintenance() -> Dur {
+    Dur(Duration::from_secs(24 * 3600))
+}
+
+fn default_checkpoint() -> Dur {
+    Dur(Duration::from_secs(10 * 60))
 }
 
 fn yes() -> bool {

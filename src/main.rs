@@ -492,12 +492,15 @@ fn print_status(config: &Config) -> Result<()> {
         writeln!(out, "DRIFT {d}")?;
     }
     let (articles, last_success) = archive.totals()?;
+    let (db, wal) = archive.sizes_on_disk();
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
     writeln!(
         out,
-        "\narchive {}: {} articles, {:.1} MiB on disk, last success {}",
+        "\narchive {}: {} articles, database {:.1} MiB, WAL {:.1} MiB, last success {}",
         config.archive.path.display(),
         articles,
-        archive.size_on_disk() as f64 / (1024.0 * 1024.0),
+        mib(db),
+        mib(wal),
         last_success.as_deref().map_or("never".to_string(), local)
     )?;
     Ok(())

@@ -209,8 +209,10 @@ impl Archive {
         let conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(Duration::from_secs(10))
             .map_err(open_err)?;
+        // journal_size_limit: after a checkpoint the -wal file is cut back to 64 MiB.
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;
+             PRAGMA journal_size_limit = 67108864;",
         )
         .map_err(open_err)?;
         let mut archive = Archive {
@@ -876,15 +878,34 @@ impl Archive {
             .map_err(ArchiveError::sql("reading archive totals"))
     }
 
-    /// Bytes on disk: the database file and its write-ahead log.
-    pub fn size_on_disk(&self) -> u64 {
+    /// Bytes on disk of the database file and of its write-ahead log.
+    pub fn sizes_on_disk(&self) -> (u64, u64) {
         let mut wal = self.path.clone().into_os_string();
         wal.push("-wal");
-        [self.path.clone(), PathBuf::from(wal)]
-            .iter()
-            .filter_map(|p| std::fs::metadata(p).ok())
-            .map(|m| m.len())
-            .sum()
+        let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len());
+        (size(&self.path), size(Path::new(&wal)))
+    }
+
+    /// Upkeep: merges the full-text index's segments, lets SQLite refresh
+    /// its query statistics, and checkpoints the write-ahead log back to the
+    /// database file, truncating it. Writers wait meanwhile; run it rarely.
+    #[instrument(skip(self))]
+    pub fn maintain(&self) -> Result<(), ArchiveError> {
+        self.conn
+            .execute_batch(
+                "INSERT INTO articles_fts (articles_fts) VALUES ('optimize');
+                 PRAGMA optimize;",
+            )
+            .map_err(ArchiveError::sql("optimising"))?;
+        self.checkpoint()
+    }
+
+    /// Copies the write-ahead log into the database and truncates it, when
+    /// no reader holds an old snapshot (else as much as it can).
+    pub fn checkpoint(&self) -> Result<(), ArchiveError> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .map_err(ArchiveError::sql("checkpointing the WAL"))
     }
 
     /// Whether a write transaction can be started now (for /healthz).

@@ -149,6 +149,13 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), Error> {
     notify::ready(&summary);
 
     let mut watchdog = notify::watchdog_interval().map(tokio::time::interval);
+    let upkeep_every = |d: Duration| {
+        let mut i = tokio::time::interval_at(tokio::time::Instant::now() + d, d);
+        i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        i
+    };
+    let mut maintenance = upkeep_every(config.archive.maintenance_every.0);
+    let mut checkpoint = upkeep_every(config.archive.checkpoint_every.0);
     let mut config = config;
     loop {
         tokio::select! {
@@ -162,6 +169,8 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), Error> {
             Some(reply) = pings.recv() => {
                 let _ = reply.send(());
             }
+            _ = maintenance.tick() => upkeep(&shared, true),
+            _ = checkpoint.tick() => upkeep(&shared, false),
             _ = async {
                 match watchdog.as_mut() {
                     Some(tick) => { tick.tick().await; }
@@ -191,6 +200,24 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), Error> {
     stop_http.cancel();
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Index optimisation (`full`) or a WAL checkpoint, off the async threads.
+fn upkeep(shared: &Arc<Shared>, full: bool) {
+    let archive = shared.archive.clone();
+    shared.tracker.spawn_blocking(move || {
+        let archive = archive.lock().unwrap_or_else(PoisonError::into_inner);
+        let result = if full {
+            archive.maintain()
+        } else {
+            archive.checkpoint()
+        };
+        match result {
+            Ok(()) if full => tracing::info!("archive optimised and checkpointed"),
+            Ok(()) => tracing::debug!("WAL checkpointed"),
+            Err(e) => tracing::warn!(error = %chain(&e), "archive upkeep failed"),
+        }
+    });
 }
 
 fn signal_err(source: std::io::Error) -> Error {

@@ -15,6 +15,9 @@ pub struct Hit {
     pub snippet: String,
 }
 
+/// How many matches (the most recently archived) are ranked by relevance.
+pub const RANK_WINDOW: u32 = 2000;
+
 /// A full-text query and the filters around it.
 #[derive(Debug, Clone, Default)]
 pub struct Search {
@@ -35,17 +38,28 @@ impl Archive {
     /// Full-text search, best matches first. The title weighs more than the
     /// subtitle, which weighs more than the body.
     pub fn search(&self, q: &Search, marks: (&str, &str)) -> Result<Vec<Hit>, ArchiveError> {
-        let sql = "SELECT a.url, a.title, a.section, a.published_at,
-                          bm25(articles_fts, 10.0, 4.0, 1.0) AS rank,
+        // Ranking every match of a common word in a large archive takes
+        // long (bm25 must score them all), so the matches are taken newest
+        // archived first, lazily, and only the first RANK_WINDOW of them are
+        // ranked; below that many matches the ranking is exact.
+        let sql = "WITH candidates AS (
+                       SELECT articles_fts.rowid AS id, bm25(articles_fts, 10.0, 4.0, 1.0) AS rank
+                       FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
+                       WHERE articles_fts MATCH ?1
+                         AND (?5 IS NULL OR a.section = ?5 COLLATE NOCASE)
+                         AND (?6 IS NULL OR EXISTS (SELECT 1 FROM json_each(a.authors) w
+                                                    WHERE w.value = ?6 COLLATE NOCASE))
+                         AND (?7 IS NULL OR a.published_at >= ?7)
+                         AND (?8 IS NULL OR a.published_at < ?8)
+                       ORDER BY articles_fts.rowid DESC LIMIT ?9),
+                   best AS (SELECT id, rank FROM candidates ORDER BY rank LIMIT ?4)
+                   SELECT a.url, a.title, a.section, a.published_at, best.rank,
                           snippet(articles_fts, 2, ?2, ?3, '…', 16)
-                   FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
+                   FROM best
+                   JOIN articles_fts ON articles_fts.rowid = best.id
+                   JOIN articles a ON a.id = best.id
                    WHERE articles_fts MATCH ?1
-                     AND (?5 IS NULL OR a.section = ?5 COLLATE NOCASE)
-                     AND (?6 IS NULL OR EXISTS (SELECT 1 FROM json_each(a.authors) w
-                                                WHERE w.value = ?6 COLLATE NOCASE))
-                     AND (?7 IS NULL OR a.published_at >= ?7)
-                     AND (?8 IS NULL OR a.published_at < ?8)
-                   ORDER BY rank LIMIT ?4";
+                   ORDER BY best.rank";
         let query = q.query.as_str();
         let mut st = self
             .conn
@@ -60,7 +74,8 @@ impl Archive {
             q.section,
             q.author,
             q.since.as_deref().map(day_start),
-            q.until.as_deref().map(day_start)
+            q.until.as_deref().map(day_start),
+            RANK_WINDOW
         ];
         let rows = st
             .query_map(params, |r| {

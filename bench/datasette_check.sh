@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Opens a crawled fixture archive in Datasette with datasette/metadata.json
+# and checks that a full-text search and a canned query answer. Not part of
+# the default test run: it installs Datasette from PyPI into target/bench-venv.
+#
+#   bench/datasette_check.sh
+#
+# Everything listens on 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+venv=target/bench-venv
+if [ ! -x "$venv/bin/datasette" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q datasette
+fi
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+cargo build --quiet --bin herald-archiver --example fixture_server
+site_port=$(free_port)
+target/debug/examples/fixture_server tests/fixtures/koreaherald "$site_port" > /dev/null &
+sed -e "s#http://127.0.0.1:8080#http://127.0.0.1:$site_port#" -e "s#path = \"offline.db\"#path = \"$work/archive.db\"#" \
+  config/offline.toml > "$work/offline.toml"
+sleep 0.5
+target/debug/herald-archiver crawl --config "$work/offline.toml"
+
+port=$(free_port)
+"$venv/bin/datasette" serve "$work/archive.db" --metadata datasette/metadata.json \
+  --host 127.0.0.1 --port "$port" > "$work/datasette.log" 2>&1 &
+for _ in $(seq 100); do
+  curl -sf "http://127.0.0.1:$port/-/versions.json" > /dev/null 2>&1 && break
+  python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1])" "http://127.0.0.1:$port/-/versions.json" 2>/dev/null && break
+  sleep 0.2
+done
+python3 - "$port" <<'PY'
+import json, sys, urllib.parse, urllib.request
+base = f"http://127.0.0.1:{sys.argv[1]}/archive"
+def get(path):
+    with urllib.request.urlopen(base + path) as r:
+        return json.load(r)
+hits = get("/articles.json?_search=" + urllib.parse.quote("privacy") + "&_shape=array")
+assert any(h["url"].endswith("/article/10915012") for h in hits), hits
+canned = get("/search.json?q=" + urllib.parse.quote("data protection") + "&_shape=array")
+assert canned and canned[0]["url"].endswith("/article/10915012"), canned
+latest = get("/latest.json?_shape=array")
+assert len(latest) == 6, latest
+health = get("/section_health.json?_shape=array")
+assert {h["section"] for h in health} >= {"National", "Business"}, health
+print(f"datasette: table search {len(hits)} hit(s), canned search {len(canned)}, latest {len(latest)}, health {len(health)} sections: ok")
+PY

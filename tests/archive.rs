@@ -267,3 +267,23 @@ fn reopening_applies_no_migration_twice_and_keeps_data() {
         .expect("pragma");
     assert_eq!(mode, "wal");
 }
+
+#[test]
+fn upkeep_truncates_the_wal_and_keeps_the_index_whole() {
+    let (_d, mut archive) = open();
+    for i in 0..200 {
+        let url = format!("https://www.koreaherald.com/article/{i}");
+        let body = format!("Story number {i} about the privacy bill and its {i} clauses.");
+        archive
+            .store(&record(&url, "Title", &body), &[url.as_str()], "t", None)
+            .expect("store");
+    }
+    let (_, wal_before) = archive.sizes_on_disk();
+    assert!(wal_before > 0, "writes went to the WAL");
+    archive.maintain().expect("upkeep");
+    let (db, wal_after) = archive.sizes_on_disk();
+    assert_eq!(wal_after, 0, "the WAL is truncated");
+    assert!(db > 0);
+    fts_consistent(&archive);
+    assert_eq!(urls(&archive, "\"number 150\"").len(), 1);
+}

@@ -40,17 +40,28 @@ const WORDS: &[&str] = &[
     "rate",
 ];
 
-/// A small deterministic generator, so every run measures the same pages.
-struct Lcg(u64);
+/// A small deterministic generator, so every run measures (and every test
+/// mutates) the same way.
+pub struct Lcg(pub u64);
 
 impl Lcg {
-    fn next(&mut self) -> u64 {
+    pub fn next(&mut self) -> u64 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         self.0 >> 33
     }
+
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            self.next() as usize % n
+        }
+    }
+
     fn words(&mut self, n: usize) -> String {
         let mut s = String::new();
         for i in 0..n {

@@ -13,23 +13,17 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+#[path = "../bench/pages.rs"]
+#[allow(dead_code)]
+mod pages;
+
 use herald_archiver::archive::{Archive, Search};
+use pages::Lcg;
 
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    /// A word rank with a Zipf-like (1/rank) distribution.
-    fn zipf(&mut self, n: usize) -> usize {
-        let u = (self.next() % 1_000_000) as f64 / 1_000_000.0;
-        ((n as f64).powf(u) as usize).saturating_sub(1).min(n - 1)
-    }
+/// A word rank with a Zipf-like (1/rank) distribution.
+fn zipf(rng: &mut Lcg, n: usize) -> usize {
+    let u = (rng.next() % 1_000_000) as f64 / 1_000_000.0;
+    ((n as f64).powf(u) as usize).saturating_sub(1).min(n - 1)
 }
 
 const VOCAB: usize = 30_000;
@@ -75,8 +69,8 @@ fn build(path: &PathBuf, n: u64) -> Result<(), Box<dyn std::error::Error>> {
                  VALUES (?1, ?2, '[]', ?3, ?4, ?4, ?5, ?6, ?4, ?4)",
             )?;
             for i in done..(done + batch).min(n) {
-                let title: Vec<String> = (0..8).map(|_| word(rng.zipf(VOCAB))).collect();
-                let body: Vec<String> = (0..150).map(|_| word(rng.zipf(VOCAB))).collect();
+                let title: Vec<String> = (0..8).map(|_| word(zipf(&mut rng, VOCAB))).collect();
+                let body: Vec<String> = (0..150).map(|_| word(zipf(&mut rng, VOCAB))).collect();
                 let day = i / 300;
                 let published = format!(
                     "{:04}-{:02}-{:02}T{:02}:00:00Z",
@@ -137,7 +131,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let archive = Archive::open_readonly(&path)?;
     let mut rng = Lcg(99);
     // Topic words: outside the 200 most common, as people search.
-    let mut topic = || word(200 + rng.zipf(VOCAB - 200));
+    let mut topic = || word(200 + zipf(&mut rng, VOCAB - 200));
     let mut queries: Vec<Search> = Vec::new();
     let q = |query: String| Search {
         query,

@@ -8,32 +8,17 @@
 
 mod common;
 
+#[path = "../bench/pages.rs"]
+mod pages;
+
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;
 
 use herald_archiver::extract;
 use herald_archiver::site::profile::Profile;
 use herald_archiver::site::urls::SiteUrls;
+use pages::Lcg;
 use url::Url;
-
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn below(&mut self, n: usize) -> usize {
-        if n == 0 {
-            0
-        } else {
-            self.next() as usize % n
-        }
-    }
-}
 
 const STRAY: &[&str] = &[
     "<div>",

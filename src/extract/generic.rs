@@ -91,11 +91,6 @@ fn is_furniture(p: &str) -> bool {
     byline || label
 }
 
-/// Whether the selector exists at all (used to name selectors that stopped matching).
-pub fn matches_any(doc: &Html, sels: &[Sel]) -> bool {
-    sels.iter().any(|s| doc.select(s.get()).next().is_some())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

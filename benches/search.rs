@@ -14,7 +14,6 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 #[path = "../bench/pages.rs"]
-#[allow(dead_code)]
 mod pages;
 
 use herald_archiver::archive::{Archive, Search};

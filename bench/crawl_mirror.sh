@@ -41,6 +41,11 @@ path = "/Mirror"
 schedule = "*/15 * * * *"
 pages = $pages
 TOML
+# Settings to try, e.g. EXTRA_TOML=$'[archive]\nkeep_pages = false' is not allowed
+# twice; EXTRA_ARCHIVE lines go into [archive].
+if [ -n "${EXTRA_ARCHIVE:-}" ]; then
+  sed -i "s#^path = \"$work/archive.db\"#path = \"$work/archive.db\"\n$EXTRA_ARCHIVE#" "$work/bench.toml"
+fi
 
 echo "== fresh crawl of $n articles ${live:+(live-sized pages)}"
 /usr/bin/time -f "%e %M" -o "$work/time" target/release/herald-archiver crawl --config "$work/bench.toml"

@@ -20,11 +20,10 @@ ALTER TABLE article_revisions ADD COLUMN origin TEXT NOT NULL DEFAULT 'fetch'
 -- and on re-extractions, which reuse the page of the revision they came from).
 ALTER TABLE article_revisions ADD COLUMN page BLOB;
 
--- 64-bit SimHash of the body's word shingles, as a signed integer.
+-- 64-bit SimHash of the body's words, as a signed integer.
 ALTER TABLE articles ADD COLUMN simhash INTEGER;
--- The six bands (11, 11, 11, 11, 10, 10 bits) of each SimHash: two hashes
--- within 5 bits share a band. The hash itself rides along so candidates need
--- no second lookup.
+-- The eight 8-bit bands of each SimHash: two hashes within 7 bits share a
+-- band. The hash itself rides along so candidates need no second lookup.
 CREATE TABLE simhash_bands (
     band       INTEGER NOT NULL,
     value      INTEGER NOT NULL,

@@ -59,7 +59,7 @@ pub struct ArchiveConfig {
     #[serde(default = "yes")]
     pub keep_pages: bool,
     /// Link a new article to an earlier one whose body's SimHash is at most
-    /// this many bits away (0 turns it off; at most and by default 5: a
+    /// this many bits away (0 turns it off; at most 7; by default 6: a
     /// sentence reworded in a short story moves about that many bits).
     #[serde(default = "default_near_bits")]
     pub near_duplicate_bits: NearBits,
@@ -86,7 +86,7 @@ fn yes() -> bool {
 }
 
 fn default_near_bits() -> NearBits {
-    NearBits(5)
+    NearBits(6)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -34,7 +34,7 @@ const MIGRATIONS: &[(&str, &str)] = &[
     ),
 ];
 
-const DEFAULT_NEAR_BITS: u32 = 5;
+const DEFAULT_NEAR_BITS: u32 = 6;
 
 /// Why a revision was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -473,18 +473,15 @@ impl Archive {
                         at: fetched_at,
                         origin: Origin::Fetch,
                         page,
+                        simhash: crate::dedup::simhash(&record.body),
                     };
                     write_article(&tx, Some(id), &rev)?;
                     Stored::NewRevision
                 };
             (id, stored)
         } else if let Some(id) = tx
-            .query_row(
-                "SELECT id FROM articles WHERE content_hash = ?1 ORDER BY id LIMIT 1",
-                [&hash],
-                |r| r.get::<_, i64>(0),
-            )
-            .optional()
+            .prepare_cached("SELECT id FROM articles WHERE content_hash = ?1 ORDER BY id LIMIT 1")
+            .and_then(|mut st| st.query_row([&hash], |r| r.get::<_, i64>(0)).optional())
             .map_err(ArchiveError::sql("storing an article"))?
         {
             // The same story under another address: prefer today's /article/N
@@ -504,10 +501,11 @@ impl Archive {
                 at: fetched_at,
                 origin: Origin::Fetch,
                 page,
+                simhash: crate::dedup::simhash(&record.body),
             };
             let id = write_article(&tx, None, &rev)?;
             if self.near_bits > 0 {
-                link_near_duplicates(&tx, id, &record.body, self.near_bits, fetched_at)?;
+                link_near_duplicates(&tx, id, rev.simhash, self.near_bits, fetched_at)?;
             }
             (id, Stored::New)
         };
@@ -641,6 +639,7 @@ impl Archive {
             at: now,
             origin: Origin::Reextract,
             page: None,
+            simhash: crate::dedup::simhash(&record.body),
         };
         write_article(&tx, Some(article_id), &rev)?;
         tx.commit().map_err(e())?;
@@ -930,6 +929,7 @@ struct Revision<'a> {
     origin: Origin,
     /// The page it came from, zstd-compressed.
     page: Option<&'a [u8]>,
+    simhash: u64,
 }
 
 /// Inserts (id `None`) or updates the article row, then copies the new state
@@ -940,10 +940,10 @@ fn write_article(
     rev: &Revision<'_>,
 ) -> Result<i64, ArchiveError> {
     let r = rev.record;
-    let simhash = crate::dedup::simhash(&r.body);
+    let simhash = rev.simhash;
     // An existing article keeps its address and first_seen_at.
     let id: i64 = tx
-        .query_row(
+        .prepare_cached(
             "INSERT INTO articles (id, url, title, subtitle, authors, section, subsection,
                  published_at, updated_at, body, captions, images, content_hash, revision,
                  sources, first_seen_at, last_checked_at, layout, simhash)
@@ -958,41 +958,46 @@ fn write_article(
                  sources = excluded.sources, last_checked_at = excluded.last_checked_at,
                  layout = excluded.layout, simhash = excluded.simhash
              RETURNING id",
-            params![
-                id,
-                r.url,
-                r.title,
-                r.subtitle,
-                to_json(&r.authors),
-                r.section,
-                r.subsection,
-                r.published_at,
-                r.updated_at,
-                r.body,
-                to_json(&r.captions),
-                to_json(&r.images),
-                rev.hash,
-                rev.number,
-                to_json(&r.sources),
-                rev.at,
-                r.layout,
-                simhash as i64
-            ],
-            |row| row.get(0),
         )
+        .and_then(|mut st| {
+            st.query_row(
+                params![
+                    id,
+                    r.url,
+                    r.title,
+                    r.subtitle,
+                    to_json(&r.authors),
+                    r.section,
+                    r.subsection,
+                    r.published_at,
+                    r.updated_at,
+                    r.body,
+                    to_json(&r.captions),
+                    to_json(&r.images),
+                    rev.hash,
+                    rev.number,
+                    to_json(&r.sources),
+                    rev.at,
+                    r.layout,
+                    simhash as i64
+                ],
+                |row| row.get(0),
+            )
+        })
         .map_err(ArchiveError::sql("writing an article"))?;
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO article_revisions (article_id, revision, fetched_at, content_hash, title,
              subtitle, authors, section, subsection, published_at, updated_at, body, captions,
              images, sources, layout, origin, page)
          SELECT id, revision, last_checked_at, content_hash, title, subtitle, authors, section,
              subsection, published_at, updated_at, body, captions, images, sources, layout, ?2, ?3
          FROM articles WHERE id = ?1",
-        params![id, rev.origin.as_str(), rev.page],
     )
+    .and_then(|mut st| st.execute(params![id, rev.origin.as_str(), rev.page]))
     .map_err(ArchiveError::sql("writing a revision"))?;
     let e = || ArchiveError::sql("filing a SimHash");
-    tx.execute("DELETE FROM simhash_bands WHERE article_id = ?1", [id])
+    tx.prepare_cached("DELETE FROM simhash_bands WHERE article_id = ?1")
+        .and_then(|mut st| st.execute([id]))
         .map_err(e())?;
     let mut st = tx
         .prepare_cached(
@@ -1010,17 +1015,19 @@ fn write_article(
 fn link_near_duplicates(
     tx: &rusqlite::Transaction<'_>,
     id: i64,
-    body: &str,
+    simhash: u64,
     max_bits: u32,
     at: &str,
 ) -> Result<usize, ArchiveError> {
     let e = || ArchiveError::sql("looking for near-duplicates");
-    let simhash = crate::dedup::simhash(body);
     let mut found = std::collections::BTreeMap::new();
     let mut st = tx
         .prepare_cached(
+            // Capped: texts that cluster (boilerplate-heavy pages) must not
+            // make each insert scan the archive; the newest candidates win.
             "SELECT article_id, simhash FROM simhash_bands
-             WHERE band = ?1 AND value = ?2 AND article_id != ?3",
+             WHERE band = ?1 AND value = ?2 AND article_id != ?3
+             ORDER BY article_id DESC LIMIT 200",
         )
         .map_err(e())?;
     for (band, value) in crate::dedup::bands(simhash) {

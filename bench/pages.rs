@@ -62,6 +62,27 @@ impl Lcg {
         }
     }
 
+    /// `n` made-up words from a vocabulary of about 16,000, as different
+    /// stories use different words.
+    fn varied(&mut self, n: usize) -> String {
+        const SYL: [&str; 16] = [
+            "ka", "ro", "mi", "ten", "su", "lo", "va", "ne", "di", "po", "ran", "ki", "zu", "me",
+            "ho", "ta",
+        ];
+        let mut s = String::new();
+        for i in 0..n {
+            if i > 0 {
+                s.push(' ');
+            }
+            let mut r = self.next() % 16_384 + 16;
+            while r > 0 {
+                s.push_str(SYL[(r % 16) as usize]);
+                r /= 16;
+            }
+        }
+        s
+    }
+
     fn words(&mut self, n: usize) -> String {
         let mut s = String::new();
         for i in 0..n {
@@ -136,7 +157,7 @@ pub fn mirror_article(template: &str, template_id: u64, id: u64) -> String {
         .map(|i| {
             format!(
                 "    <p>Mirror article {id}, paragraph {i}: {}.</p>\n",
-                rng.words(45)
+                rng.varied(45)
             )
         })
         .collect();

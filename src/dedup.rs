@@ -13,37 +13,25 @@ pub fn content_hash(body: &str) -> String {
         .to_string()
 }
 
-/// Words per feature. Single words, counted (a word twice weighs twice),
-/// keep short stories stable under small edits: one reworded sentence in a
-/// 200-word story moves about six bits, where 3-word shingles moved twelve;
-/// unrelated stories stay about thirty bits apart.
-const SHINGLE: usize = 1;
-
-/// 64-bit SimHash of the body's lower-cased words. Bodies that differ by a
-/// sentence or two differ in a few bits. Words are hashed once
-/// (FNV-1a, no allocation) and shingles combined from their hashes.
+/// 64-bit SimHash of the body's lower-cased words, each occurrence counted.
+/// Single words keep short stories stable under small edits: one reworded
+/// sentence in a 200-word story moves about six bits (3-word shingles moved
+/// twelve), while unrelated stories stay about thirty bits apart.
 pub fn simhash(body: &str) -> u64 {
-    let words: Vec<u64> = body
+    let mut weights = [0i32; 64];
+    let mut any = false;
+    for word in body
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(word_hash)
-        .collect();
-    if words.is_empty() {
-        return 0;
-    }
-    let mut weights = [0i32; 64];
-    for shingle in words.windows(SHINGLE.min(words.len())) {
-        let h = shingle
-            .iter()
-            .fold(0u64, |acc, w| mix(acc.rotate_left(21) ^ w));
-        let h = mix(h);
+    {
+        any = true;
+        let h = mix(word_hash(word));
         for (bit, w) in weights.iter_mut().enumerate() {
-            if h >> bit & 1 == 1 {
-                *w += 1;
-            } else {
-                *w -= 1;
-            }
+            *w += if h >> bit & 1 == 1 { 1 } else { -1 };
         }
+    }
+    if !any {
+        return 0;
     }
     weights
         .iter()

@@ -35,6 +35,8 @@ const MIGRATIONS: &[(&str, &str)] = &[
 ];
 
 const DEFAULT_NEAR_BITS: u32 = 6;
+/// Near-duplicate links made for one new article, the closest first.
+const MAX_NEAR_LINKS: usize = 5;
 
 /// Why a revision was written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1050,10 +1052,15 @@ fn link_near_duplicates(
              VALUES (?1, ?2, ?3, ?4)",
         )
         .map_err(e())?;
-    for (other, d) in &found {
+    // Only the closest few: a story republished daily with small changes
+    // would otherwise link to every earlier copy.
+    let mut nearest: Vec<(u32, i64)> = found.iter().map(|(id, d)| (*d, *id)).collect();
+    nearest.sort_unstable();
+    nearest.truncate(MAX_NEAR_LINKS);
+    for (d, other) in &nearest {
         ins.execute(params![id, other, d, at]).map_err(e())?;
     }
-    Ok(found.len())
+    Ok(nearest.len())
 }
 
 /// JSON text of a list or map of strings, which cannot fail to serialise.

@@ -550,7 +550,6 @@ impl Crawler {
         let keep_pages = self.config.archive.keep_pages;
         let min_body = self.config.extract.min_body_chars;
         let extracted = blocking(move || {
-            let page = keep_pages.then(|| compress(&body));
             let record = match extract::article(&body, Some(&given), &profile, &site) {
                 Ok(r) => r,
                 Err(e) => return Ok(Extracted::Refused(e, compress(&body))),
@@ -559,6 +558,8 @@ impl Crawler {
             if chars < min_body {
                 return Ok(Extracted::Short(record, chars, compress(&body)));
             }
+            // Compressed outside the archive lock, once, and only when kept.
+            let page = keep_pages.then(|| compress(&body));
             let fetched_at = now();
             let mut archive = archive.lock().unwrap_or_else(PoisonError::into_inner);
             let stored = archive.store(&record, &[given.as_str()], &fetched_at, page.as_deref())?;

@@ -32,28 +32,8 @@ pub fn article(
         sources.insert(field.to_string(), layer);
     };
 
-    let page_canonical = meta
-        .canonical
-        .iter()
-        .chain(&meta.og_url)
-        .chain(&ld.id)
-        .filter_map(|u| Url::parse(u).ok())
-        .find_map(|u| site.canonical_article(&u));
-    let url = match (page_canonical, given) {
-        (Some(u), _) => {
-            note("url", Layer::Meta);
-            u
-        }
-        (None, Some(g)) => {
-            note("url", Layer::Given);
-            site.canonical_article(g).unwrap_or_else(|| g.clone())
-        }
-        (None, None) => {
-            return Err(ExtractError::NotAnArticle {
-                reason: "the page names no canonical address (pass --url)".into(),
-            })
-        }
-    };
+    let (url, layer) = address(&meta, ld.id.as_ref(), given, site)?;
+    note("url", layer);
 
     let title = first(
         &mut note,
@@ -259,6 +239,33 @@ fn is_site_name(t: &str) -> bool {
     t.eq_ignore_ascii_case("The Korea Herald") || t.eq_ignore_ascii_case("koreaherald.com")
 }
 
+/// The record's address: the page's own canonical one when it is an article
+/// address of the site, else `given` (canonicalised when it can be).
+fn address(
+    meta: &Meta,
+    ld_id: Option<&String>,
+    given: Option<&Url>,
+    site: &SiteUrls,
+) -> Result<(Url, Layer), ExtractError> {
+    let own = meta
+        .canonical
+        .iter()
+        .chain(&meta.og_url)
+        .chain(ld_id)
+        .filter_map(|u| Url::parse(u).ok())
+        .find_map(|u| site.canonical_article(&u));
+    match (own, given) {
+        (Some(u), _) => Ok((u, Layer::Meta)),
+        (None, Some(g)) => Ok((
+            site.canonical_article(g).unwrap_or_else(|| g.clone()),
+            Layer::Given,
+        )),
+        (None, None) => Err(ExtractError::NotAnArticle {
+            reason: "the page names no canonical address (pass --url)".into(),
+        }),
+    }
+}
+
 /// What the generic layer alone makes of a page (`extract --generic`), to
 /// score it apart from the Herald rules. Its address is the page's own
 /// canonical one, else `given`.
@@ -271,16 +278,7 @@ pub fn generic_record(
     let cleaned = super::prestrip::prestrip(html);
     let doc = Html::parse_document(&cleaned);
     let meta = Meta::read(&doc);
-    let url = meta
-        .canonical
-        .iter()
-        .chain(&meta.og_url)
-        .filter_map(|u| Url::parse(u).ok())
-        .find_map(|u| site.canonical_article(&u))
-        .or_else(|| given.map(|g| site.canonical_article(g).unwrap_or_else(|| g.clone())))
-        .ok_or_else(|| ExtractError::NotAnArticle {
-            reason: "the page names no canonical address (pass --url)".into(),
-        })?;
+    let (url, _) = address(&meta, None, given, site)?;
     let g = super::generic::extract(&cleaned, Some(url.as_str()), &profile.body_strip, None)
         .ok_or_else(|| ExtractError::NotAnArticle {
             reason: "the generic layer found no article text".into(),

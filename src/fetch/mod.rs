@@ -97,10 +97,6 @@ impl Fetcher {
         })
     }
 
-    pub fn user_agent(&self) -> &str {
-        &self.user_agent
-    }
-
     /// GET `url`, conditionally when `validators` has something, retrying
     /// what may pass: connection errors, timeouts, 5xx, 408 and 429.
     pub async fn get(

@@ -76,6 +76,17 @@ pub enum ArchiveError {
     },
     #[error("bad search query {query:?}: {message} (quote phrases with \"...\", and balance quotes and parentheses)")]
     BadQuery { query: String, message: String },
+    #[error("archive {path} is being written by {holder}: one process writes an archive at a time; wait for it (`crawl --wait`), or stop it (`systemctl stop herald-archiver` for the daemon)")]
+    Busy { path: PathBuf, holder: String },
+    #[error("cannot lock {path} (is its folder writable?)")]
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{what} panicked (a bug: please report it with the page that caused it)")]
+    Panicked { what: &'static str },
+    #[error("the archive writer has stopped; the last error it logged says why")]
+    WriterGone,
     #[error("{path} already exists: back up to a new file")]
     BackupExists { path: PathBuf },
     #[error("archive: {context}")]

@@ -12,6 +12,7 @@ pub mod error;
 pub mod extract;
 pub mod fetch;
 pub mod metrics;
+pub mod model;
 pub mod reextract;
 pub mod schedule;
 pub mod site;

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::crawl::SectionReport;
+use crate::model::SectionReport;
 
 /// Upper bounds of the fetch latency histogram, in seconds.
 const BUCKETS: [f64; 10] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
@@ -145,7 +145,7 @@ fn escape(label: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::archive::RunCounts;
+    use crate::model::RunCounts;
 
     #[test]
     fn renders_counters_histogram_and_labels() {
@@ -155,7 +155,7 @@ mod tests {
         m.fetch_failed();
         let report = SectionReport {
             section: "National \"main\"".into(),
-            status: crate::archive::RunStatus::Ok,
+            status: crate::model::RunStatus::Ok,
             counts: RunCounts {
                 new_articles: 3,
                 new_revisions: 1,

@@ -54,7 +54,7 @@ async fn answer(mut stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
     let (status, body) = match path {
         "/metrics" => ("200 OK", shared.metrics.render()),
         "/healthz" => match shared.health().await {
-            Ok(()) => ("200 OK", "ok\n".to_string()),
+            Ok(state) => ("200 OK", format!("{state}\n")),
             Err(why) => ("503 Service Unavailable", format!("{why}\n")),
         },
         _ => (

@@ -9,8 +9,11 @@
 //!
 //! Stop: no new run or article starts; runs in progress have
 //! `[daemon] grace_period` to finish the article they are on, then are
-//! dropped. Each article is one transaction, so none is left half-written,
-//! and the links a run did not reach are crawled next time.
+//! dropped. Each link's outcome is written whole or not at all, and the links
+//! a run did not reach stay in its section's backlog for the next run.
+//!
+//! The archive is written by one thread ([`Writer`]); nothing here waits on
+//! SQLite on an async thread, so watchdog pings go out whatever it is doing.
 
 mod http;
 mod notify;
@@ -21,6 +24,7 @@ use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
 use std::time::Duration;
 
 use chrono::Utc;
@@ -30,17 +34,18 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
-use crate::archive::{Archive, RunStatus};
+use crate::archive::{ArchiveLock, Readers, Writer};
 use crate::config::Config;
-use crate::crawl::{Context, Crawler, SectionReport};
+use crate::crawl::{Context, Crawler};
 use crate::error::{chain, Error};
-use crate::extract::text::format_utc;
 use crate::metrics::Metrics;
+use crate::model::{RunStatus, SectionReport};
 use crate::schedule::{Scheduler, Task};
 
 /// What the job tasks, the metrics server and the main loop share.
 pub(crate) struct Shared {
-    archive: Arc<Mutex<Archive>>,
+    writer: Writer,
+    readers: Readers,
     context: Context,
     metrics: Arc<Metrics>,
     /// The crawler of the config in force; a run takes it when it starts.
@@ -72,26 +77,45 @@ impl Shared {
     }
 
     /// Healthy while the main loop answers and the archive takes writes.
-    pub(crate) async fn health(&self) -> Result<(), String> {
+    /// Answers within a second: every wait below has a deadline.
+    pub(crate) async fn health(&self) -> Result<&'static str, String> {
         let (tx, rx) = oneshot::channel();
         self.ping
-            .send(tx)
+            .try_send(tx)
+            .map_err(|_| "the scheduler loop does not take pings".to_string())?;
+        tokio::time::timeout(Duration::from_millis(250), rx)
             .await
-            .map_err(|_| "scheduler loop has stopped".to_string())?;
-        tokio::time::timeout(Duration::from_secs(2), rx)
-            .await
-            .map_err(|_| "scheduler loop does not answer".to_string())?
-            .map_err(|_| "scheduler loop has stopped".to_string())?;
-        let archive = self.archive.clone();
-        tokio::task::spawn_blocking(move || {
-            archive
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .check_writable()
-        })
+            .map_err(|_| "the scheduler loop does not answer".to_string())?
+            .map_err(|_| "the scheduler loop has stopped".to_string())?;
+        let path = self.writer.path().to_path_buf();
+        if let Some(free) = crate::archive::free_bytes(&path) {
+            if free < crate::archive::MIN_FREE_BYTES {
+                return Err(format!(
+                    "archive {} cannot take writes: its disk is full ({} KiB free); free some space",
+                    path.display(),
+                    free / 1024
+                ));
+            }
+        }
+        if let Some(why) = self.writer.health().last_error() {
+            return Err(why);
+        }
+        match tokio::time::timeout(
+            Duration::from_millis(600),
+            self.writer.probe(Duration::from_millis(300)),
+        )
         .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| chain(&e))
+        {
+            Ok(Ok(())) => Ok("ok"),
+            Ok(Err(why)) => Err(why),
+            Err(_) => match self.writer.health().busy_for() {
+                Some(d) if d > WRITER_STUCK => Err(format!(
+                    "the archive writer has been on one write for {} s (is another process holding the archive's lock?)",
+                    d.as_secs()
+                )),
+                _ => Ok("ok (the archive writer is busy)"),
+            },
+        }
     }
 }
 
@@ -104,19 +128,46 @@ impl Drop for Running {
     }
 }
 
+/// A write that takes longer than this makes the archive unhealthy.
+const WRITER_STUCK: Duration = Duration::from_secs(2);
+
+/// Takes the archive's lock and starts its writer, off the async threads.
+pub async fn start_writer(
+    config: &Config,
+    what: &'static str,
+    wait: bool,
+) -> Result<Writer, Error> {
+    let path = config.archive.path.clone();
+    let busy = config.archive.busy_timeout.0;
+    let near = config.archive.near_duplicate_bits.0;
+    tokio::task::spawn_blocking(move || {
+        let lock = if wait {
+            if let Some(holder) = ArchiveLock::holder(&path) {
+                tracing::warn!(%holder, archive = %path.display(), "waiting for the other writer to finish");
+            }
+            ArchiveLock::wait(&path, what)?
+        } else {
+            ArchiveLock::acquire(&path, what)?
+        };
+        Writer::start(lock, &path, busy, near)
+    })
+    .await
+    .map_err(|e| Error::Task(e.to_string()))?
+    .map_err(Error::from)
+}
+
 /// Runs until SIGTERM or SIGINT.
 pub async fn run(config_path: PathBuf, config: Config) -> Result<(), Error> {
-    let mut archive = Archive::open(&config.archive.path)?;
-    archive.mark_interrupted_runs(&format_utc(&Utc::now()))?;
-    archive.set_near_duplicate_bits(config.archive.near_duplicate_bits.0);
-    let archive = Arc::new(Mutex::new(archive));
+    let writer = start_writer(&config, "run", false).await?;
+    let readers = Readers::new(writer.path());
     let context = Context::new(&config);
     let metrics = context.metrics.clone();
     let config = Arc::new(config);
-    let crawler = Arc::new(Crawler::new(config.clone(), archive.clone(), &context)?);
+    let crawler = Arc::new(Crawler::new(config.clone(), writer.clone(), &context)?);
     let (ping, mut pings) = mpsc::channel(4);
     let shared = Arc::new(Shared {
-        archive,
+        writer,
+        readers,
         context,
         metrics,
         current: RwLock::new(crawler),
@@ -135,7 +186,7 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), Error> {
     let scheduler = Scheduler::start().await?;
     let mut jobs = Jobs::default();
     jobs.apply(&scheduler, &shared, &config).await?;
-    catch_up(&shared, &config)?;
+    catch_up(&shared, &config).await?;
 
     let stop_http = CancellationToken::new();
     if let Some(addr) = config.daemon.metrics_addr {
@@ -195,23 +246,29 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), Error> {
         .await
         .is_err()
     {
-        tracing::warn!("runs still going after the grace period are abandoned; their unfinished articles will be crawled next time");
+        tracing::warn!("runs still going after the grace period are abandoned; their unfinished links stay in the backlog for next time");
     }
     stop_http.cancel();
+    let unclosed = shared.crawler().close_pending_runs().await;
+    if unclosed > 0 {
+        tracing::warn!(
+            runs = unclosed,
+            "the archive did not take the end of some runs; the next start closes them"
+        );
+    }
+    shared.writer.stop().await;
     tracing::info!("stopped");
     Ok(())
 }
 
-/// Index optimisation (`full`) or a WAL checkpoint, off the async threads.
+/// Index optimisation (`full`) or a WAL checkpoint, done by the writer
+/// between batches; the main loop only hands it over.
 fn upkeep(shared: &Arc<Shared>, full: bool) {
-    let archive = shared.archive.clone();
-    shared.tracker.spawn_blocking(move || {
-        let archive = archive.lock().unwrap_or_else(PoisonError::into_inner);
-        let result = if full {
-            archive.maintain()
-        } else {
-            archive.checkpoint()
-        };
+    let writer = shared.writer.clone();
+    shared.tracker.spawn(async move {
+        let result = writer
+            .call(move |a| if full { a.maintain() } else { a.checkpoint() })
+            .await;
         match result {
             Ok(()) if full => tracing::info!("archive optimised and checkpointed"),
             Ok(()) => tracing::debug!("WAL checkpointed"),
@@ -257,7 +314,7 @@ async fn reload(
             tracing::warn!("{what} changed: it takes effect at the next restart");
         }
     }
-    let crawler = match Crawler::new(new.clone(), shared.archive.clone(), &shared.context) {
+    let crawler = match Crawler::new(new.clone(), shared.writer.clone(), &shared.context) {
         Ok(c) => Arc::new(c),
         Err(e) => {
             tracing::error!(error = %chain(&e), "reload refused; the running schedules stay");
@@ -269,11 +326,18 @@ async fn reload(
         .write()
         .unwrap_or_else(PoisonError::into_inner) = crawler;
     shared.context.configure(&new);
-    shared
-        .archive
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .set_near_duplicate_bits(new.archive.near_duplicate_bits.0);
+    let (writer, bits) = (shared.writer.clone(), new.archive.near_duplicate_bits.0);
+    shared.tracker.spawn(async move {
+        let set = writer
+            .call(move |a| {
+                a.set_near_duplicate_bits(bits);
+                Ok(())
+            })
+            .await;
+        if let Err(e) = set {
+            tracing::warn!(error = %chain(&e), "reload: near_duplicate_bits not applied");
+        }
+    });
     match jobs.apply(scheduler, shared, &new).await {
         Ok(()) => {
             tracing::info!(config = %path.display(), sections = new.sections.len(), "config reloaded");
@@ -351,20 +415,27 @@ fn section_task(shared: Arc<Shared>, section: String) -> Task {
 /// At start, a section whose last successful run is older than its
 /// schedule's interval runs once, after a random delay so restarts do not
 /// burst.
-fn catch_up(shared: &Arc<Shared>, config: &Config) -> Result<(), Error> {
+async fn catch_up(shared: &Arc<Shared>, config: &Config) -> Result<(), Error> {
     let now = Utc::now().with_timezone(&config.scheduler.timezone.0);
     for section in &config.sections {
-        let last = shared
-            .archive
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .last_success(&section.name)?;
+        let name = section.name.clone();
+        let (last, unfinished) = shared
+            .readers
+            .read(move |a| {
+                let status = a.section_status(&name)?;
+                Ok((
+                    a.last_success(&name)?,
+                    status.backlog > 0 || status.next_page.is_some(),
+                ))
+            })
+            .await?;
         let last = last.and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok());
         let period = section
             .schedule
             .period(now)
             .unwrap_or(chrono::Duration::MAX);
-        let missed = last.is_none_or(|t| now.signed_duration_since(t) > period);
+        // A backlog left by a stopped run is caught up too.
+        let missed = unfinished || last.is_none_or(|t| now.signed_duration_since(t) > period);
         if missed {
             let delay = random_below(config.scheduler.catch_up_delay.0, &section.name);
             tracing::info!(

@@ -1,9 +1,10 @@
 use std::collections::BTreeMap;
 
-use scraper::{ElementRef, Html, Node, Selector};
+use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
 use url::Url;
 
+use super::blocks::paragraphs;
 use super::text::{format_utc, parse_byline, parse_dateline, parse_datetime, squash};
 use super::{Layer, Record};
 use crate::error::ExtractError;
@@ -381,84 +382,6 @@ fn resolve_all<'a>(base: &Url, srcs: impl Iterator<Item = &'a str>) -> Vec<Strin
         }
     }
     out
-}
-
-const BLOCKS: &[&str] = &[
-    "p",
-    "div",
-    "section",
-    "article",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "blockquote",
-    "li",
-    "ul",
-    "ol",
-    "dl",
-    "dt",
-    "dd",
-    "pre",
-    "header",
-    "footer",
-    "aside",
-    "hr",
-    "tr",
-    "td",
-    "main",
-];
-
-/// The body's paragraphs, in order: block elements and `<br>` end a
-/// paragraph (so `<br><br>`-separated text becomes paragraphs), stripped
-/// elements are skipped with everything inside them.
-pub(super) fn paragraphs(root: ElementRef<'_>, strip: &[Sel]) -> Vec<String> {
-    let strip: Vec<&Selector> = strip.iter().map(Sel::get).collect();
-    let mut out = Vec::new();
-    let mut current = String::new();
-    walk(root, &strip, &mut out, &mut current);
-    flush(&mut out, &mut current);
-    out
-}
-
-fn walk(el: ElementRef<'_>, strip: &[&Selector], out: &mut Vec<String>, current: &mut String) {
-    for child in el.children() {
-        match child.value() {
-            Node::Text(t) => current.push_str(t),
-            Node::Element(e) => {
-                let Some(child_el) = ElementRef::wrap(child) else {
-                    continue;
-                };
-                if strip.iter().any(|s| s.matches(&child_el)) {
-                    continue;
-                }
-                let name = e.name();
-                if name == "br" {
-                    flush(out, current);
-                    continue;
-                }
-                let block = BLOCKS.contains(&name);
-                if block {
-                    flush(out, current);
-                }
-                walk(child_el, strip, out, current);
-                if block {
-                    flush(out, current);
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-fn flush(out: &mut Vec<String>, current: &mut String) {
-    let p = squash(current);
-    if !p.is_empty() {
-        out.push(p);
-    }
-    current.clear();
 }
 
 /// `og:*`, `article:*`, canonical link and `<title>`.

@@ -7,7 +7,7 @@
 
 use scraper::Html;
 
-use super::article::paragraphs;
+use super::blocks::paragraphs;
 use super::text::squash;
 use crate::site::profile::Sel;
 

@@ -3,6 +3,7 @@
 //! (`scraper::Html` is not `Send`), so callers may run these anywhere.
 
 mod article;
+mod blocks;
 pub mod generic;
 mod listing;
 mod prestrip;
@@ -54,12 +55,4 @@ pub struct Record {
     /// The site generation the page was recognised as (`g4`, `g3`, `g2`),
     /// or `unknown`: a redesign, or not a Herald page.
     pub layout: String,
-}
-
-impl Record {
-    /// The identity of the article's content: a hash of its normalised body, so
-    /// the same story under another address is recognised as the same.
-    pub fn content_hash(&self) -> String {
-        crate::dedup::content_hash(&self.body)
-    }
 }

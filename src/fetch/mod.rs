@@ -21,10 +21,10 @@ use url::Url;
 pub use pacer::Pacer;
 pub use robots::Robots;
 
-use crate::archive::Validators;
 use crate::config::{HttpConfig, RetryConfig};
 use crate::error::{Error, FetchError};
 use crate::metrics::Metrics;
+use crate::model::Validators;
 use crate::site::urls::SiteUrls;
 
 /// What a GET gave.

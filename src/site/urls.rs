@@ -73,6 +73,14 @@ impl SiteUrls {
         None
     }
 
+    /// The numeric id of an `/article/N` address (`None` for other forms,
+    /// such as a legacy `view.php?ud=` one, which names no such id).
+    pub fn article_id(url: &Url) -> Option<&str> {
+        let id = url.path().strip_prefix("/article/")?;
+        let id = id.strip_suffix('/').unwrap_or(id);
+        (!id.is_empty() && id.bytes().all(|b| b.is_ascii_digit())).then_some(id)
+    }
+
     /// Resolves `href` against the page it was found on and makes it a [`Link`].
     pub fn article_link(&self, page: &Url, href: &str) -> Option<Link> {
         let url = page.join(href.trim()).ok()?;

@@ -9,9 +9,11 @@ use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use url::Url;
 
-use herald_archiver::archive::{csv_field, Archive, ExportError, Format, Search};
+mod output;
+
+use herald_archiver::archive::{Archive, ArchiveLock, ExportError, Format, Search};
 use herald_archiver::config::Config;
-use herald_archiver::crawl::{CrawlOptions, Crawler};
+use herald_archiver::crawl::{self, CrawlOptions, Crawler};
 use herald_archiver::extract;
 use herald_archiver::site::profile::Profile;
 use herald_archiver::site::urls::SiteUrls;
@@ -46,6 +48,10 @@ enum Command {
         /// Crawl sections that are backing off after failed runs too.
         #[arg(long)]
         force: bool,
+        /// When another process is writing the archive (the daemon, another
+        /// crawl), wait for it to finish instead of refusing.
+        #[arg(long)]
+        wait: bool,
     },
     /// Full-text search of the archive (FTS5 syntax: "phrase", prefix*, NEAR, title:word).
     Search {
@@ -113,7 +119,7 @@ enum Command {
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum OutputFormat {
+pub(crate) enum OutputFormat {
     Text,
     Json,
     Csv,
@@ -186,6 +192,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             pages,
             sections,
             force,
+            wait,
         } => {
             let config = load_config(cli.config.as_deref())?;
             for name in &sections {
@@ -194,22 +201,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-            let reports = runtime.block_on(async {
-                let crawler = Crawler::open(config)?;
-                crawler
-                    .crawl(&CrawlOptions {
-                        pages,
-                        revisit_all: revisit,
-                        sections,
-                        force,
-                    })
-                    .await
-            })?;
-            let mut out = std::io::stdout().lock();
-            for r in &reports {
-                writeln!(out, "{r}")?;
-            }
-            Ok(ExitCode::SUCCESS)
+            runtime.block_on(crawl_once(config, revisit, pages, sections, force, wait))
         }
         Command::Search {
             query,
@@ -239,47 +231,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 until,
             };
             let hits = archive.search(&search, marks)?;
-            let mut out = std::io::stdout().lock();
-            if format == OutputFormat::Csv {
-                writeln!(out, "url,title,section,published_at,rank,snippet")?;
-            }
-            for h in &hits {
-                match format {
-                    OutputFormat::Json => writeln!(out, "{}", serde_json::to_string(h)?)?,
-                    OutputFormat::Csv => {
-                        let fields = [
-                            h.url.clone(),
-                            h.title.clone(),
-                            h.section.clone().unwrap_or_default(),
-                            h.published_at.clone().unwrap_or_default(),
-                            format!("{:.4}", h.rank),
-                            h.snippet.clone(),
-                        ];
-                        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-                        writeln!(out, "{}", line.join(","))?;
-                    }
-                    OutputFormat::Text => {
-                        let date = h
-                            .published_at
-                            .as_deref()
-                            .unwrap_or("")
-                            .get(..10)
-                            .unwrap_or("");
-                        writeln!(
-                            out,
-                            "{:>7.2}  {date:10}  {:12}  {}\n          {}\n          {}",
-                            h.rank,
-                            h.section.as_deref().unwrap_or("-"),
-                            h.title,
-                            h.snippet,
-                            h.url
-                        )?;
-                    }
-                }
-            }
-            if hits.is_empty() && format == OutputFormat::Text {
-                eprintln!("no matches for {query:?}");
-            }
+            output::search_hits(&hits, format, &query)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Export {
@@ -383,6 +335,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     "--since {s:?}: write a date (2026-11-01) or a UTC time (2026-11-01T09:00:00Z)"
                 );
             }
+            // One writer per archive: reextract writes, so it takes the lock.
+            let _lock = ArchiveLock::acquire(&config.archive.path, "reextract")?;
             let mut archive = Archive::open(&config.archive.path)?;
             let report = herald_archiver::reextract::run(
                 &mut archive,
@@ -395,125 +349,68 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Status => {
             let config = load_config(cli.config.as_deref())?;
-            print_status(&config)?;
+            output::status(&config)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::CheckConfig => {
             let path = Config::locate(cli.config.as_deref())?;
             let config = Config::load(&path)?;
-            let tz = config.scheduler.timezone.0;
-            let now = chrono::Utc::now().with_timezone(&tz);
-            let mut out = std::io::stdout().lock();
-            writeln!(
-                out,
-                "{}: ok, {} sections, archive {}, times in {}",
-                path.display(),
-                config.sections.len(),
-                config.archive.path.display(),
-                tz
-            )?;
-            for s in &config.sections {
-                let next: Vec<String> = s
-                    .schedule
-                    .upcoming(now, 3)
-                    .iter()
-                    .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-                    .collect();
-                writeln!(
-                    out,
-                    "{:<24} {:<28} {:<16} next: {}",
-                    s.name,
-                    s.path.0,
-                    s.schedule.as_str(),
-                    next.join(", ")
-                )?;
-            }
+            output::check_config(&path, &config)?;
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-fn print_status(config: &Config) -> Result<()> {
-    let archive = Archive::open_readonly(&config.archive.path)?;
-    let tz = config.scheduler.timezone.0;
-    let now = chrono::Utc::now().with_timezone(&tz);
-    let local = |t: &str| {
-        chrono::DateTime::parse_from_rfc3339(t)
-            .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
-            .unwrap_or_else(|_| t.to_string())
+/// `crawl`: one pass over the sections. SIGTERM or SIGINT stops it between
+/// links; what it did not reach stays in the backlog for the next run.
+async fn crawl_once(
+    config: Config,
+    revisit: bool,
+    pages: Option<u32>,
+    sections: Vec<String>,
+    force: bool,
+    wait: bool,
+) -> Result<ExitCode> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let writer = herald_archiver::daemon::start_writer(&config, "crawl", wait).await?;
+    let context = crawl::Context::new(&config);
+    let crawler = Crawler::new(std::sync::Arc::new(config), writer.clone(), &context)?;
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+    let stopper = cancel.clone();
+    let signals = tokio::spawn(async move {
+        let code = tokio::select! {
+            _ = term.recv() => 143,
+            _ = int.recv() => 130,
+        };
+        eprintln!("stopping: finishing the articles in flight; the rest stays in the backlog");
+        stopper.cancel();
+        code
+    });
+    let opts = CrawlOptions {
+        pages,
+        revisit_all: revisit,
+        sections,
+        force,
     };
+    let reports = crawler.crawl(&opts, &cancel).await;
+    let unclosed = crawler.close_pending_runs().await;
+    writer.stop().await;
+    let reports = reports?;
     let mut out = std::io::stdout().lock();
-    writeln!(
-        out,
-        "{:<24} {:<16} {:<17} {:<42} {:>8} {:>9} {:>8} {:>6}  EXTRACTION",
-        "SECTION", "SCHEDULE", "NEXT RUN", "LAST RUN", "FAILURES", "ARCHIVED", "PENDING", "GAVEUP"
-    )?;
-    let mut drifts = Vec::new();
-    for s in &config.sections {
-        let st = archive.section_status(&s.name)?;
-        let next = s
-            .schedule
-            .upcoming(now, 1)
-            .first()
-            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-            .unwrap_or_default();
-        let last = st.last_run.as_ref().map_or("never".to_string(), |r| {
-            let mut text = format!(
-                "{} {} +{} new +{} rev {} failed",
-                local(&r.started_at),
-                r.status,
-                r.new_articles,
-                r.new_revisions,
-                r.failures
-            );
-            if let Some(e) = &r.error {
-                text.push_str(&format!(" ({e})"));
-            }
-            text
-        });
-        writeln!(
-            out,
-            "{:<24} {:<16} {:<17} {:<42} {:>8} {:>9} {:>8} {:>6}  {}",
-            s.name,
-            s.schedule.as_str(),
-            next,
-            last,
-            st.consecutive_failures,
-            st.archived,
-            st.pending,
-            st.given_up,
-            health(st.last_run.as_ref())
-        )?;
-        if let Some(drift) = st.last_run.as_ref().and_then(|r| r.drift.clone()) {
-            drifts.push(format!("{}: {drift}", s.name));
-        }
+    for r in &reports {
+        writeln!(out, "{r}")?;
     }
-    for d in &drifts {
-        writeln!(out, "DRIFT {d}")?;
+    if cancel.is_cancelled() {
+        return Ok(ExitCode::from(signals.await.unwrap_or(130)));
     }
-    let (articles, last_success) = archive.totals()?;
-    let (db, wal) = archive.sizes_on_disk();
-    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
-    writeln!(
-        out,
-        "\narchive {}: {} articles, database {:.1} MiB, WAL {:.1} MiB, last success {}",
-        config.archive.path.display(),
-        articles,
-        mib(db),
-        mib(wal),
-        last_success.as_deref().map_or("never".to_string(), local)
-    )?;
-    Ok(())
-}
-
-/// The last run's extraction health: fallbacks among extracted articles.
-fn health(run: Option<&herald_archiver::archive::RunRow>) -> String {
-    match run {
-        Some(r) if r.drift.is_some() => {
-            format!("DRIFT ({}/{} fallbacks)", r.fallbacks, r.extracted)
-        }
-        Some(r) if r.extracted > 0 => format!("ok ({}/{} fallbacks)", r.fallbacks, r.extracted),
-        Some(_) => "-".to_string(),
-        None => "-".to_string(),
+    signals.abort();
+    if unclosed > 0 || crawler.archive_failed() {
+        eprintln!(
+            "error: the archive could not take every write (see the runs above); nothing archived is lost, and the next crawl continues from the backlog"
+        );
+        return Ok(ExitCode::FAILURE);
     }
+    Ok(ExitCode::SUCCESS)
 }

@@ -1,15 +1,21 @@
 //! The TOML config: parsed and validated in one pass, so that every error,
 //! a bad cron expression or selector included, names its line and key.
 
-use std::fmt;
+mod schedule;
+mod values;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::{Deserialize, Deserializer};
-use url::Url;
+use serde::Deserialize;
 
 use crate::error::ConfigError;
 use crate::site::profile::SelectorOverrides;
+
+pub use schedule::Schedule;
+pub use values::{
+    BaseUrl, Concurrency, Dur, LogLevel, NearBits, Pagination, SectionPath, TimeZone,
+};
 
 /// Where the binary looks for its config when `--config` is not given.
 pub const ENV_VAR: &str = "HERALD_ARCHIVER_CONFIG";
@@ -71,6 +77,10 @@ pub struct ArchiveConfig {
     /// while readers come and go.
     #[serde(default = "default_checkpoint")]
     pub checkpoint_every: Dur,
+    /// How long a write waits for another process's lock before the archive
+    /// reports it locked.
+    #[serde(default = "default_busy_timeout")]
+    pub busy_timeout: Dur,
 }
 
 fn default_maintenance() -> Dur {
@@ -81,29 +91,16 @@ fn default_checkpoint() -> Dur {
     Dur(Duration::from_secs(10 * 60))
 }
 
+fn default_busy_timeout() -> Dur {
+    Dur(Duration::from_secs(10))
+}
+
 fn yes() -> bool {
     true
 }
 
 fn default_near_bits() -> NearBits {
     NearBits(6)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NearBits(pub u32);
-
-impl<'de> Deserialize<'de> for NearBits {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let n = u32::deserialize(d)?;
-        if n <= crate::dedup::MAX_NEAR_BITS {
-            Ok(NearBits(n))
-        } else {
-            Err(serde::de::Error::custom(format!(
-                "near_duplicate_bits must be between 0 and {}, not {n}",
-                crate::dedup::MAX_NEAR_BITS
-            )))
-        }
-    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -184,22 +181,6 @@ impl Default for DaemonConfig {
             grace_period: Dur(Duration::from_secs(10)),
             metrics_addr: None,
             log_level: LogLevel("info".into()),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LogLevel(pub String);
-
-impl<'de> Deserialize<'de> for LogLevel {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?.to_ascii_lowercase();
-        if matches!(s.as_str(), "error" | "warn" | "info" | "debug" | "trace") {
-            Ok(LogLevel(s))
-        } else {
-            Err(serde::de::Error::custom(format!(
-                "log_level {s:?} must be one of error, warn, info, debug, trace"
-            )))
         }
     }
 }
@@ -377,226 +358,6 @@ impl Config {
     }
 }
 
-/// A `Duration` written as humantime text: "48h", "90s", "1h 30m".
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Dur(pub Duration);
-
-impl fmt::Debug for Dur {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", humantime::format_duration(self.0))
-    }
-}
-
-impl<'de> Deserialize<'de> for Dur {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        humantime::parse_duration(&s).map(Dur).map_err(|e| {
-            serde::de::Error::custom(format!(
-                "invalid duration {s:?}: {e} (write e.g. \"90s\", \"15m\", \"48h\")"
-            ))
-        })
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Concurrency(pub usize);
-
-impl<'de> Deserialize<'de> for Concurrency {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let n = usize::deserialize(d)?;
-        if (1..=64).contains(&n) {
-            Ok(Concurrency(n))
-        } else {
-            Err(serde::de::Error::custom(format!(
-                "concurrency must be between 1 and 64, not {n}"
-            )))
-        }
-    }
-}
-
-/// The http(s) root every request goes to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BaseUrl(pub Url);
-
-impl<'de> Deserialize<'de> for BaseUrl {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        let url = Url::parse(&s)
-            .map_err(|e| serde::de::Error::custom(format!("invalid base_url {s:?}: {e}")))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(serde::de::Error::custom(format!(
-                "base_url {s:?} must be an http or https address with a host"
-            )));
-        }
-        Ok(BaseUrl(url))
-    }
-}
-
-/// A section's path on the site, e.g. `/National/Politics`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SectionPath(pub String);
-
-impl<'de> Deserialize<'de> for SectionPath {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        if !s.starts_with('/') || s.contains("://") || s.chars().any(char::is_whitespace) {
-            return Err(serde::de::Error::custom(format!(
-                "section path {s:?} must start with '/' and be a path on the site, e.g. \"/National\""
-            )));
-        }
-        Ok(SectionPath(s))
-    }
-}
-
-/// The address pattern of list page N.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pagination(pub String);
-
-impl Pagination {
-    /// Page 1 is the section path itself.
-    pub fn page_path(&self, path: &str, page: u32) -> String {
-        if page <= 1 {
-            path.to_string()
-        } else {
-            self.0
-                .replace("{path}", path)
-                .replace("{page}", &page.to_string())
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for Pagination {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        if !s.contains("{path}") || !s.contains("{page}") {
-            return Err(serde::de::Error::custom(format!(
-                "pagination {s:?} must contain {{path}} and {{page}}, e.g. \"{{path}}?page={{page}}\""
-            )));
-        }
-        Ok(Pagination(s))
-    }
-}
-
-/// An IANA time zone name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct TimeZone(pub chrono_tz::Tz);
-
-impl<'de> Deserialize<'de> for TimeZone {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        let tz = s.parse::<chrono_tz::Tz>().map_err(|_| {
-            serde::de::Error::custom(format!(
-                "unknown time zone {s:?}: use an IANA name such as \"Asia/Seoul\""
-            ))
-        })?;
-        if has_dst(tz) {
-            return Err(serde::de::Error::custom(format!(
-                "time zone {s:?} has daylight saving time, which the scheduler does not follow \
-                 (it fixes the UTC offset when a schedule is loaded): use a zone without it, \
-                 such as \"Asia/Seoul\" or \"UTC\", and write the schedule in that zone"
-            )));
-        }
-        Ok(TimeZone(tz))
-    }
-}
-
-/// Whether the zone's UTC offset changes in the course of this year or the next.
-fn has_dst(tz: chrono_tz::Tz) -> bool {
-    use chrono::{Datelike, Offset, TimeZone as _};
-    let year = chrono::Utc::now().year();
-    let offsets: Vec<i32> = (year..=year + 1)
-        .flat_map(|y| (1..=12).map(move |m| (y, m)))
-        .filter_map(|(y, m)| chrono::NaiveDate::from_ymd_opt(y, m, 1))
-        .filter_map(|d| d.and_hms_opt(12, 0, 0))
-        .map(|t| tz.offset_from_utc_datetime(&t).fix().local_minus_utc())
-        .collect();
-    offsets.windows(2).any(|w| w[0] != w[1])
-}
-
-/// A cron expression as crontab writes it (5 fields), or with seconds (6).
-#[derive(Clone)]
-pub struct Schedule {
-    expr: String,
-    cron: croner::Cron,
-}
-
-impl fmt::Debug for Schedule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Schedule({:?})", self.expr)
-    }
-}
-
-impl Schedule {
-    pub fn parse(expr: &str) -> Result<Schedule, String> {
-        let fields = expr.split_whitespace().count();
-        if fields != 5 && fields != 6 && !expr.trim_start().starts_with('@') {
-            return Err(format!(
-                "schedule {expr:?} has {fields} fields: write 5 as in crontab (\"*/15 * * * *\") or 6 with seconds first"
-            ));
-        }
-        let fields: Vec<&str> = expr.split_whitespace().collect();
-        if fields.len() >= 5 {
-            let (dom, dow) = (fields[fields.len() - 3], fields[fields.len() - 1]);
-            let restricted = |f: &str| f != "*" && f != "?";
-            if restricted(dom) && restricted(dow) {
-                return Err(format!(
-                    "schedule {expr:?} restricts both day of month and day of week: crontab runs \
-                     when either matches, the scheduler only when both do; restrict one of them"
-                ));
-            }
-        }
-        let cron = croner::parser::CronParser::builder()
-            .seconds(croner::parser::Seconds::Optional)
-            .build()
-            .parse(expr)
-            .map_err(|e| format!("invalid schedule {expr:?}: {e}"))?;
-        Ok(Schedule {
-            expr: expr.trim().to_string(),
-            cron,
-        })
-    }
-
-    /// As written in the config.
-    pub fn as_str(&self) -> &str {
-        &self.expr
-    }
-
-    /// The six-field form tokio-cron-scheduler requires.
-    pub fn with_seconds(&self) -> String {
-        if self.expr.split_whitespace().count() == 5 {
-            format!("0 {}", self.expr)
-        } else {
-            self.expr.clone()
-        }
-    }
-
-    /// The time between the next two runs after `after`: how stale a
-    /// section's last run may be before it missed one.
-    pub fn period<Tz: chrono::TimeZone + Copy>(
-        &self,
-        after: chrono::DateTime<Tz>,
-    ) -> Option<chrono::Duration> {
-        let next = self.upcoming(after, 2);
-        Some(next.get(1)?.clone() - next.first()?.clone())
-    }
-
-    /// The next `n` run times after `after`, in the schedule's zone.
-    pub fn upcoming<Tz: chrono::TimeZone + Copy>(
-        &self,
-        after: chrono::DateTime<Tz>,
-        n: usize,
-    ) -> Vec<chrono::DateTime<Tz>> {
-        self.cron.iter_after(after).take(n).collect()
-    }
-}
-
-impl<'de> Deserialize<'de> for Schedule {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        Schedule::parse(&s).map_err(serde::de::Error::custom)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -623,6 +384,7 @@ schedule = "*/15 * * * *"
         assert_eq!(c.revisit.window.0, Duration::from_secs(48 * 3600));
         assert_eq!(c.sections[0].schedule.with_seconds(), "0 */15 * * * *");
         assert_eq!(c.scheduler.timezone.0, chrono_tz::Asia::Seoul);
+        assert_eq!(c.archive.busy_timeout.0, Duration::from_secs(10));
     }
 
     #[test]
@@ -644,47 +406,6 @@ schedule = "*/15 * * * *"
         let text = MINIMAL.replace("*/15 * * * *", "61 * * * *");
         let err = Config::parse(&text).unwrap_err();
         assert!(err.contains("invalid schedule"), "{err}");
-    }
-
-    #[test]
-    fn zones_with_daylight_saving_and_ambiguous_day_rules_are_refused() {
-        let err = Config::parse(&format!(
-            "{MINIMAL}\n[scheduler]\ntimezone = \"Europe/Berlin\"\n"
-        ))
-        .unwrap_err();
-        assert!(err.contains("daylight saving"), "{err}");
-        assert!(Config::parse(&format!("{MINIMAL}\n[scheduler]\ntimezone = \"UTC\"\n")).is_ok());
-        let err = Schedule::parse("0 3 1 * MON").unwrap_err();
-        assert!(err.contains("both day of month and day of week"), "{err}");
-        assert!(Schedule::parse("0 3 1 * *").is_ok() && Schedule::parse("0 3 * * MON").is_ok());
-    }
-
-    #[test]
-    fn period_is_the_time_between_two_runs() {
-        let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-28T10:07:00+09:00").expect("time");
-        let p = Schedule::parse("*/15 * * * *").expect("valid").period(t0);
-        assert_eq!(p, Some(chrono::Duration::minutes(15)));
-    }
-
-    #[test]
-    fn six_field_schedules_are_kept() {
-        let s = Schedule::parse("30 */5 * * * *").expect("valid");
-        assert_eq!(s.with_seconds(), "30 */5 * * * *");
-    }
-
-    #[test]
-    fn next_runs_follow_the_cron_expression() {
-        let s = Schedule::parse("*/15 * * * *").expect("valid");
-        let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-28T10:07:00+09:00").expect("time");
-        let runs: Vec<String> = s.upcoming(t0, 3).iter().map(|t| t.to_rfc3339()).collect();
-        assert_eq!(
-            runs,
-            [
-                "2026-11-28T10:15:00+09:00",
-                "2026-11-28T10:30:00+09:00",
-                "2026-11-28T10:45:00+09:00"
-            ]
-        );
     }
 
     #[test]

@@ -1,0 +1,176 @@
+//! What the commands print: search hits, status and check-config tables.
+//! Kept apart from main.rs, which parses arguments and calls the library.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Result;
+
+use herald_archiver::archive::{csv_field, Archive, Hit};
+use herald_archiver::config::Config;
+
+use crate::OutputFormat;
+
+/// Search hits as text, JSON lines or CSV.
+pub fn search_hits(hits: &[Hit], format: OutputFormat, query: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if format == OutputFormat::Csv {
+        writeln!(out, "url,title,section,published_at,rank,snippet")?;
+    }
+    for h in hits {
+        match format {
+            OutputFormat::Json => writeln!(out, "{}", serde_json::to_string(h)?)?,
+            OutputFormat::Csv => {
+                let fields = [
+                    h.url.clone(),
+                    h.title.clone(),
+                    h.section.clone().unwrap_or_default(),
+                    h.published_at.clone().unwrap_or_default(),
+                    format!("{:.4}", h.rank),
+                    h.snippet.clone(),
+                ];
+                let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+                writeln!(out, "{}", line.join(","))?;
+            }
+            OutputFormat::Text => {
+                let date = h
+                    .published_at
+                    .as_deref()
+                    .unwrap_or("")
+                    .get(..10)
+                    .unwrap_or("");
+                writeln!(
+                    out,
+                    "{:>7.2}  {date:10}  {:12}  {}\n          {}\n          {}",
+                    h.rank,
+                    h.section.as_deref().unwrap_or("-"),
+                    h.title,
+                    h.snippet,
+                    h.url
+                )?;
+            }
+        }
+    }
+    if hits.is_empty() && format == OutputFormat::Text {
+        eprintln!("no matches for {query:?}");
+    }
+    Ok(())
+}
+
+/// The config's summary and each section's next runs.
+pub fn check_config(path: &Path, config: &Config) -> Result<()> {
+    let tz = config.scheduler.timezone.0;
+    let now = chrono::Utc::now().with_timezone(&tz);
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{}: ok, {} sections, archive {}, times in {}",
+        path.display(),
+        config.sections.len(),
+        config.archive.path.display(),
+        tz
+    )?;
+    for s in &config.sections {
+        let next: Vec<String> = s
+            .schedule
+            .upcoming(now, 3)
+            .iter()
+            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+            .collect();
+        writeln!(
+            out,
+            "{:<24} {:<28} {:<16} next: {}",
+            s.name,
+            s.path.0,
+            s.schedule.as_str(),
+            next.join(", ")
+        )?;
+    }
+    Ok(())
+}
+
+/// Each section's schedule, last run, backlog and health, and the archive's size.
+pub fn status(config: &Config) -> Result<()> {
+    let archive = Archive::open_readonly(&config.archive.path)?;
+    let tz = config.scheduler.timezone.0;
+    let now = chrono::Utc::now().with_timezone(&tz);
+    let local = |t: &str| {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|_| t.to_string())
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{:<24} {:<16} {:<17} {:<42} {:>8} {:>9} {:>8} {:>6}  EXTRACTION",
+        "SECTION", "SCHEDULE", "NEXT RUN", "LAST RUN", "FAILURES", "ARCHIVED", "PENDING", "GAVEUP"
+    )?;
+    let mut drifts = Vec::new();
+    for s in &config.sections {
+        let st = archive.section_status(&s.name)?;
+        let next = s
+            .schedule
+            .upcoming(now, 1)
+            .first()
+            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default();
+        let last = st.last_run.as_ref().map_or("never".to_string(), |r| {
+            let mut text = format!(
+                "{} {} +{} new +{} rev {} failed",
+                local(&r.started_at),
+                r.status,
+                r.new_articles,
+                r.new_revisions,
+                r.failures
+            );
+            if let Some(e) = &r.error {
+                text.push_str(&format!(" ({e})"));
+            }
+            text
+        });
+        writeln!(
+            out,
+            "{:<24} {:<16} {:<17} {:<42} {:>8} {:>9} {:>8} {:>6}  {}",
+            s.name,
+            s.schedule.as_str(),
+            next,
+            last,
+            st.consecutive_failures,
+            st.archived,
+            st.pending,
+            st.given_up,
+            health(st.last_run.as_ref())
+        )?;
+        if let Some(drift) = st.last_run.as_ref().and_then(|r| r.drift.clone()) {
+            drifts.push(format!("{}: {drift}", s.name));
+        }
+    }
+    for d in &drifts {
+        writeln!(out, "DRIFT {d}")?;
+    }
+    let (articles, last_success) = archive.totals()?;
+    let (db, wal) = archive.sizes_on_disk();
+    let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
+    writeln!(
+        out,
+        "\narchive {}: {} articles, database {:.1} MiB, WAL {:.1} MiB, last success {}",
+        config.archive.path.display(),
+        articles,
+        mib(db),
+        mib(wal),
+        last_success.as_deref().map_or("never".to_string(), local)
+    )?;
+    Ok(())
+}
+
+/// The last run's extraction health: fallbacks among extracted articles.
+fn health(run: Option<&herald_archiver::archive::RunRow>) -> String {
+    match run {
+        Some(r) if r.drift.is_some() => {
+            format!("DRIFT ({}/{} fallbacks)", r.fallbacks, r.extracted)
+        }
+        Some(r) if r.extracted > 0 => format!("ok ({}/{} fallbacks)", r.fallbacks, r.extracted),
+        Some(_) => "-".to_string(),
+        None => "-".to_string(),
+    }
+}

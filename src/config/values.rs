@@ -1,0 +1,202 @@
+//! The config's small value types. Each checks itself as it is read, so a
+//! bad value fails with the key and line toml reports.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer};
+use url::Url;
+
+/// A `Duration` written as humantime text: "48h", "90s", "1h 30m".
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Dur(pub Duration);
+
+impl fmt::Debug for Dur {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", humantime::format_duration(self.0))
+    }
+}
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        humantime::parse_duration(&s).map(Dur).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "invalid duration {s:?}: {e} (write e.g. \"90s\", \"15m\", \"48h\")"
+            ))
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Concurrency(pub usize);
+
+impl<'de> Deserialize<'de> for Concurrency {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = usize::deserialize(d)?;
+        if (1..=64).contains(&n) {
+            Ok(Concurrency(n))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "concurrency must be between 1 and 64, not {n}"
+            )))
+        }
+    }
+}
+
+/// The http(s) root every request goes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BaseUrl(pub Url);
+
+impl<'de> Deserialize<'de> for BaseUrl {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let url = Url::parse(&s)
+            .map_err(|e| serde::de::Error::custom(format!("invalid base_url {s:?}: {e}")))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+            return Err(serde::de::Error::custom(format!(
+                "base_url {s:?} must be an http or https address with a host"
+            )));
+        }
+        Ok(BaseUrl(url))
+    }
+}
+
+/// A section's path on the site, e.g. `/National/Politics`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SectionPath(pub String);
+
+impl<'de> Deserialize<'de> for SectionPath {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if !s.starts_with('/') || s.contains("://") || s.chars().any(char::is_whitespace) {
+            return Err(serde::de::Error::custom(format!(
+                "section path {s:?} must start with '/' and be a path on the site, e.g. \"/National\""
+            )));
+        }
+        Ok(SectionPath(s))
+    }
+}
+
+/// The address pattern of list page N.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pagination(pub String);
+
+impl Pagination {
+    /// Page 1 is the section path itself.
+    pub fn page_path(&self, path: &str, page: u32) -> String {
+        if page <= 1 {
+            path.to_string()
+        } else {
+            self.0
+                .replace("{path}", path)
+                .replace("{page}", &page.to_string())
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Pagination {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if !s.contains("{path}") || !s.contains("{page}") {
+            return Err(serde::de::Error::custom(format!(
+                "pagination {s:?} must contain {{path}} and {{page}}, e.g. \"{{path}}?page={{page}}\""
+            )));
+        }
+        Ok(Pagination(s))
+    }
+}
+
+/// An IANA time zone name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeZone(pub chrono_tz::Tz);
+
+impl<'de> Deserialize<'de> for TimeZone {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        let tz = s.parse::<chrono_tz::Tz>().map_err(|_| {
+            serde::de::Error::custom(format!(
+                "unknown time zone {s:?}: use an IANA name such as \"Asia/Seoul\""
+            ))
+        })?;
+        if has_dst(tz) {
+            return Err(serde::de::Error::custom(format!(
+                "time zone {s:?} has daylight saving time, which the scheduler does not follow \
+                 (it fixes the UTC offset when a schedule is loaded): use a zone without it, \
+                 such as \"Asia/Seoul\" or \"UTC\", and write the schedule in that zone"
+            )));
+        }
+        Ok(TimeZone(tz))
+    }
+}
+
+/// Whether the zone's UTC offset changes in the course of this year or the next.
+fn has_dst(tz: chrono_tz::Tz) -> bool {
+    use chrono::{Datelike, Offset, TimeZone as _};
+    let year = chrono::Utc::now().year();
+    let offsets: Vec<i32> = (year..=year + 1)
+        .flat_map(|y| (1..=12).map(move |m| (y, m)))
+        .filter_map(|(y, m)| chrono::NaiveDate::from_ymd_opt(y, m, 1))
+        .filter_map(|d| d.and_hms_opt(12, 0, 0))
+        .map(|t| tz.offset_from_utc_datetime(&t).fix().local_minus_utc())
+        .collect();
+    offsets.windows(2).any(|w| w[0] != w[1])
+}
+
+/// A SimHash distance in bits, up to what the dedup index can search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NearBits(pub u32);
+
+impl<'de> Deserialize<'de> for NearBits {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let n = u32::deserialize(d)?;
+        if n <= crate::dedup::MAX_NEAR_BITS {
+            Ok(NearBits(n))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "near_duplicate_bits must be between 0 and {}, not {n}",
+                crate::dedup::MAX_NEAR_BITS
+            )))
+        }
+    }
+}
+
+/// A tracing level name, lowercased.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogLevel(pub String);
+
+impl<'de> Deserialize<'de> for LogLevel {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?.to_ascii_lowercase();
+        if matches!(s.as_str(), "error" | "warn" | "info" | "debug" | "trace") {
+            Ok(LogLevel(s))
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "log_level {s:?} must be one of error, warn, info, debug, trace"
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Deserialize)]
+    struct Zone {
+        timezone: TimeZone,
+    }
+
+    fn zone(text: &str) -> Result<TimeZone, String> {
+        toml::from_str::<Zone>(text)
+            .map(|z| z.timezone)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn zones_with_daylight_saving_are_refused() {
+        let err = zone("timezone = \"Europe/Berlin\"").unwrap_err();
+        assert!(err.contains("daylight saving"), "{err}");
+        assert_eq!(zone("timezone = \"UTC\""), Ok(TimeZone(chrono_tz::UTC)));
+    }
+}

@@ -1,0 +1,182 @@
+//! One article, start to end: fetch, extract, and hand the outcome to the
+//! writer with its bookkeeping. Whatever happens, the link ends in exactly
+//! one recorded outcome (stored, unchanged, failed into the pending queue),
+//! or, when the archive cannot be written, stays in the backlog.
+
+use chrono::Utc;
+
+use super::{compress, now, Crawler, Tally};
+use crate::archive::{LinkDone, LinkJob, PendingPolicy};
+use crate::error::{chain, Error, ExtractError};
+use crate::extract::{self, Layer, Record};
+use crate::fetch::Page;
+use crate::model::{Outcome, Validators};
+use crate::site::urls::{Link, SiteUrls};
+
+/// A link to handle, and where it came from.
+#[derive(Debug, Clone)]
+pub(super) struct Work {
+    pub link: Link,
+    /// Its entry in the section's backlog, ended with its outcome.
+    pub in_backlog: bool,
+    /// A re-check of an archived article, with the validators it was saved with.
+    pub revisit: Option<Validators>,
+}
+
+/// How extracting one fetched page ended.
+enum Extracted {
+    Article(Box<Record>, Option<Vec<u8>>),
+    /// Extracted, but the body is too short to archive; the page, compressed.
+    Short(Box<Record>, usize, Vec<u8>),
+    Refused(ExtractError, Vec<u8>),
+}
+
+impl Crawler {
+    /// Fetch, extract, store. `Err` only when the archive could not record
+    /// the outcome: the link then stays where it was (backlog or queue).
+    pub(super) async fn archive_link(
+        &self,
+        work: Work,
+        section: &str,
+        run: i64,
+        tally: &Tally,
+    ) -> Result<Outcome, Error> {
+        let canonical = work.link.canonical.to_string();
+        let job = |done| LinkJob {
+            run: Some(run),
+            backlog: work.in_backlog.then(|| canonical.clone()),
+            done,
+        };
+        let fetched = self
+            .fetcher
+            .get(&work.link.fetch, work.revisit.as_ref(), &tally.stats)
+            .await;
+        let (body, fresh) = match fetched {
+            Ok(Page::Fetched { body, validators }) => (body, validators),
+            Ok(Page::NotModified) => {
+                let done = LinkDone::NotModified {
+                    url: canonical.clone(),
+                    at: now(),
+                };
+                return self.writer.link(job(done)).await;
+            }
+            Err(e) => {
+                let done = self.failure(&work, section, chain(&e), None);
+                return self.writer.link(job(done)).await;
+            }
+        };
+        let extracted = self.extract(body, &work.link).await;
+        let done = match extracted {
+            Ok(Extracted::Article(record, page)) => {
+                tally.health.observe(&record, false);
+                LinkDone::Store {
+                    addresses: vec![canonical.clone()],
+                    record,
+                    fetched_at: now(),
+                    page,
+                    validators: fresh,
+                }
+            }
+            Ok(Extracted::Short(record, chars, page)) => {
+                tally.health.observe(&record, true);
+                let min = self.config.extract.min_body_chars;
+                let why = format!(
+                    "held back: body of {chars} characters, under [extract] min_body_chars = {min}"
+                );
+                self.failure(&work, section, why, Some(page))
+            }
+            Ok(Extracted::Refused(ExtractError::NotAnArticle { reason }, page)) => self.failure(
+                &work,
+                section,
+                format!("not an article: {reason}"),
+                Some(page),
+            ),
+            Err(why) => self.failure(&work, section, why, None),
+        };
+        self.writer.link(job(done)).await
+    }
+
+    /// A failed link: queued for a retry, unless it is an archived
+    /// article's re-check, which stays archived as it was.
+    fn failure(
+        &self,
+        work: &Work,
+        section: &str,
+        error: String,
+        page: Option<Vec<u8>>,
+    ) -> LinkDone {
+        tracing::warn!(url = %work.link.canonical, section, error, "article not archived");
+        LinkDone::Failed {
+            url: work.link.canonical.to_string(),
+            section: section.to_string(),
+            error,
+            page,
+            at: Utc::now(),
+            policy: PendingPolicy {
+                first_wait: self.config.retry.pending_delay.0,
+                max_attempts: self.config.retry.pending_attempts,
+            },
+            queue: work.revisit.is_none(),
+        }
+    }
+
+    /// Parses off the async threads. A panic in the parser fails this page
+    /// only (`Err` with what happened).
+    async fn extract(&self, body: String, link: &Link) -> Result<Extracted, String> {
+        let (site, profile) = (self.site.clone(), self.profile.clone());
+        let given = link.canonical.clone();
+        let keep_pages = self.config.archive.keep_pages;
+        let min_body = self.config.extract.min_body_chars;
+        let task = tokio::task::spawn_blocking(move || {
+            let mut record = match extract::article(&body, Some(&given), &profile, &site) {
+                Ok(r) => r,
+                Err(e) => return Extracted::Refused(e, compress(&body)),
+            };
+            keep_identity(&mut record, &given);
+            let chars = record.body.chars().count();
+            if chars < min_body {
+                return Extracted::Short(Box::new(record), chars, compress(&body));
+            }
+            // Compressed off the writer, once, and only when kept.
+            let page = keep_pages.then(|| compress(&body));
+            Extracted::Article(Box::new(record), page)
+        });
+        match task.await {
+            Ok(extracted) => Ok(extracted),
+            Err(e) if e.is_panic() => {
+                let what = e
+                    .into_panic()
+                    .downcast::<String>()
+                    .map(|s| *s)
+                    .or_else(|p| p.downcast::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|_| "no message".to_string());
+                tracing::error!(url = %link.canonical, panic = %what, "extraction panicked on this page");
+                Err(format!(
+                    "extraction panicked: {what} (a bug: please report it with this page)"
+                ))
+            }
+            Err(e) => Err(format!("extraction did not finish: {e}")),
+        }
+    }
+}
+
+/// A page whose canonical address names another article than the one
+/// fetched (a template bug can do this to every page of a site) must not
+/// overwrite that other article: the record keeps the fetched identity.
+fn keep_identity(record: &mut Record, given: &url::Url) {
+    let Ok(named) = url::Url::parse(&record.url) else {
+        return;
+    };
+    match (SiteUrls::article_id(&named), SiteUrls::article_id(given)) {
+        (Some(a), Some(b)) if a != b => {
+            tracing::warn!(
+                fetched = %given,
+                canonical = %named,
+                "the page names another article as its canonical address; kept under the address fetched"
+            );
+            record.url = given.to_string();
+            record.sources.insert("url".to_string(), Layer::Given);
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,527 @@
+//! One crawl: for each section, a straight line of stages. Read the list
+//! pages into the section's backlog ([`listing`]), fetch, extract and store
+//! each link of it ([`article`]), then re-check young articles ([`revisit`]);
+//! [`health`] watches extraction for signs of a redesign. An error is
+//! recorded on the run or the link, and the loop goes on.
+//!
+//! Every link a run finds is in the backlog before it is fetched, and leaves
+//! it in the transaction that records its outcome, so a run stopped at any
+//! moment (kill, shutdown, full disk) leaves its remaining work to the next.
+
+mod article;
+mod health;
+mod listing;
+mod revisit;
+
+use std::collections::HashSet;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::archive::{Readers, RunEnd, Writer};
+use crate::config::{Config, SectionConfig};
+use crate::error::{chain, Error};
+use crate::extract::text::format_utc;
+use crate::fetch::{FetchStats, Fetcher, Pacer, Robots};
+use crate::metrics::Metrics;
+use crate::model::{RunCounts, RunStatus, SectionReport, REVISIT};
+use crate::site::profile::Profile;
+use crate::site::urls::SiteUrls;
+
+use article::Work;
+use health::Health;
+use listing::ListContext;
+
+/// Links waiting between the list reader and the article fetchers: bounds
+/// how far the reading runs ahead (the rest is in the backlog).
+const LINK_QUEUE: usize = 256;
+
+#[derive(Debug, Clone, Default)]
+pub struct CrawlOptions {
+    /// Read this many list pages per section instead of the configured `pages`.
+    pub pages: Option<u32>,
+    /// Re-check every young article now, whatever `[revisit] interval` says.
+    pub revisit_all: bool,
+    /// Only these sections (all when empty).
+    pub sections: Vec<String>,
+    /// Run sections that are backing off after failed runs.
+    pub force: bool,
+}
+
+/// What outlives a config generation: the counters and the politeness
+/// (pause and cap on requests in flight) that every section shares.
+#[derive(Clone)]
+pub struct Context {
+    pub metrics: Arc<Metrics>,
+    pub pacer: Arc<Pacer>,
+}
+
+impl Context {
+    pub fn new(config: &Config) -> Context {
+        Context {
+            metrics: Arc::default(),
+            pacer: Arc::new(Pacer::new(
+                config.http.min_delay.0,
+                config.http.concurrency.0,
+            )),
+        }
+    }
+
+    /// Takes a reloaded config's pause and concurrency.
+    pub fn configure(&self, config: &Config) {
+        self.pacer
+            .configure(config.http.min_delay.0, config.http.concurrency.0);
+    }
+}
+
+/// A run in progress: its `crawl_runs` row and what it has counted.
+struct Run {
+    id: i64,
+    section: String,
+    counts: RunCounts,
+    tally: Tally,
+    started: Instant,
+    /// Why the run had to stop early (the archive could not be written).
+    broken: Option<String>,
+}
+
+/// What the articles of a run, fetched concurrently, count as they go.
+#[derive(Default)]
+struct Tally {
+    stats: FetchStats,
+    health: Health,
+}
+
+pub struct Crawler {
+    config: Arc<Config>,
+    site: SiteUrls,
+    profile: Arc<Profile>,
+    fetcher: Fetcher,
+    writer: Writer,
+    readers: Readers,
+    robots: tokio::sync::Mutex<Option<RobotsAnswer>>,
+    /// Runs whose end could not be written yet (the archive failed).
+    unclosed: tokio::sync::Mutex<Vec<RunEnd>>,
+    /// A run stopped because the archive could not take its writes.
+    archive_failed: std::sync::atomic::AtomicBool,
+}
+
+/// robots.txt as last read, or why it could not be, and when.
+type RobotsAnswer = (Instant, Result<Arc<Robots>, String>);
+
+/// robots.txt is read again after this long.
+const ROBOTS_TTL: Duration = Duration::from_secs(24 * 3600);
+/// After robots.txt could not be read, sections running meanwhile fetch
+/// nothing and do not ask again for this long.
+const ROBOTS_FAILURE_TTL: Duration = Duration::from_secs(60);
+
+impl Crawler {
+    /// A crawler writing through `writer`. The daemon keeps one writer
+    /// across config reloads and makes a new crawler per config.
+    pub fn new(config: Arc<Config>, writer: Writer, context: &Context) -> Result<Crawler, Error> {
+        let site = SiteUrls::new(config.site.base_url.0.clone());
+        let fetcher = Fetcher::new(
+            &config.http,
+            &config.retry,
+            site.clone(),
+            context.pacer.clone(),
+            context.metrics.clone(),
+        )?;
+        let profile = Profile::herald().with_overrides(&config.extract.selectors);
+        let readers = Readers::new(writer.path());
+        Ok(Crawler {
+            config,
+            site,
+            profile: Arc::new(profile),
+            fetcher,
+            writer,
+            readers,
+            robots: tokio::sync::Mutex::new(None),
+            unclosed: tokio::sync::Mutex::default(),
+            archive_failed: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    pub fn config(&self) -> &Arc<Config> {
+        &self.config
+    }
+
+    /// Whether a run had to stop because the archive could not take writes.
+    pub fn archive_failed(&self) -> bool {
+        self.archive_failed.load(Ordering::Relaxed)
+    }
+
+    /// The site's robots.txt, read at most once a day; a failure is
+    /// remembered for a minute, so a failing server is not asked again by
+    /// every section.
+    async fn robots(&self, stats: &FetchStats) -> Result<Arc<Robots>, String> {
+        let mut cached = self.robots.lock().await;
+        if let Some((at, robots)) = cached.as_ref() {
+            let ttl = if robots.is_ok() {
+                ROBOTS_TTL
+            } else {
+                ROBOTS_FAILURE_TTL
+            };
+            if at.elapsed() < ttl {
+                return robots.clone();
+            }
+        }
+        let robots = self
+            .fetcher
+            .robots(stats)
+            .await
+            .map(Arc::new)
+            .map_err(|e| format!("robots.txt unavailable, nothing fetched: {}", chain(&e)));
+        *cached = Some((Instant::now(), robots.clone()));
+        robots
+    }
+
+    /// Crawls the chosen sections once, one after the other, then re-checks
+    /// young articles. No address is requested twice. Once `cancel` fires
+    /// no new request starts; what is left stays in the backlogs.
+    pub async fn crawl(
+        &self,
+        opts: &CrawlOptions,
+        cancel: &CancellationToken,
+    ) -> Result<Vec<SectionReport>, Error> {
+        let mut seen = HashSet::new();
+        let mut reports = Vec::new();
+        for section in self
+            .config
+            .sections
+            .iter()
+            .filter(|s| opts.sections.is_empty() || opts.sections.contains(&s.name))
+        {
+            if cancel.is_cancelled() {
+                break;
+            }
+            let run = if opts.force {
+                self.crawl_section(section, opts.pages, &mut seen, cancel)
+                    .await?
+            } else {
+                self.run_section(section, opts.pages, &mut seen, cancel)
+                    .await?
+            };
+            reports.push(run);
+        }
+        if !cancel.is_cancelled() {
+            let revisit = self.revisit(opts.revisit_all, &mut seen, cancel).await?;
+            reports.push(revisit.unwrap_or_else(|| SectionReport {
+                section: REVISIT.to_string(),
+                status: RunStatus::Ok,
+                counts: RunCounts::default(),
+                error: None,
+            }));
+        }
+        Ok(reports)
+    }
+
+    /// One run of one section, recorded in `crawl_runs`, unless the section
+    /// is backing off after failed runs.
+    pub async fn run_section(
+        &self,
+        section: &SectionConfig,
+        pages: Option<u32>,
+        seen: &mut HashSet<Url>,
+        cancel: &CancellationToken,
+    ) -> Result<SectionReport, Error> {
+        if let Some(until) = self.backoff_until(&section.name).await? {
+            let why = format!("backing off after failed runs until {until}");
+            tracing::info!(section = %section.name, "{why}");
+            return Ok(SectionReport {
+                section: section.name.clone(),
+                status: RunStatus::Backoff,
+                counts: RunCounts::default(),
+                error: Some(why),
+            });
+        }
+        self.crawl_section(section, pages, seen, cancel).await
+    }
+
+    /// After `section_failures` failed runs in a row a section waits
+    /// `section_backoff`, doubling with each further failure, from its last run.
+    async fn backoff_until(&self, section: &str) -> Result<Option<String>, Error> {
+        let retry = self.config.retry.clone();
+        let name = section.to_string();
+        let status = self.readers.read(move |a| a.section_status(&name)).await?;
+        if status.consecutive_failures < retry.section_failures {
+            return Ok(None);
+        }
+        let Some(last) = status
+            .last_run
+            .and_then(|r| r.finished_at)
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+        else {
+            return Ok(None);
+        };
+        let doublings = (status.consecutive_failures - retry.section_failures).min(16);
+        let wait = retry
+            .section_backoff
+            .0
+            .saturating_mul(1 << doublings)
+            .min(retry.section_backoff_max.0);
+        let until = last.with_timezone(&Utc)
+            + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+        Ok((until > Utc::now()).then(|| format_utc(&until)))
+    }
+
+    async fn begin(&self, section: &str) -> Result<Run, Error> {
+        self.close_pending_runs().await;
+        let name = section.to_string();
+        let at = now();
+        let id = self.writer.call(move |a| a.begin_run(&name, &at)).await?;
+        Ok(Run {
+            id,
+            section: section.to_string(),
+            counts: RunCounts::default(),
+            tally: Tally::default(),
+            started: Instant::now(),
+            broken: None,
+        })
+    }
+
+    /// Records the end of a run: `error` when it could not do its work.
+    /// When the archive cannot take it now, it is kept and written before
+    /// the next run begins (or closed by the next process to start).
+    async fn finish(
+        &self,
+        mut run: Run,
+        error: Option<String>,
+        cancel: &CancellationToken,
+        validators: Vec<(String, crate::model::Validators)>,
+    ) -> Result<SectionReport, Error> {
+        if run.broken.is_some() {
+            self.archive_failed.store(true, Ordering::Relaxed);
+        }
+        let error = error.or(run.broken.take());
+        let status = match (&error, cancel.is_cancelled()) {
+            (Some(_), _) => RunStatus::Failed,
+            (None, true) => RunStatus::Interrupted,
+            (None, false) => RunStatus::Ok,
+        };
+        take_stats(&mut run.counts, &run.tally.stats, run.started.elapsed());
+        let drift = run
+            .tally
+            .health
+            .drift(&run.section, &self.config.extract, &self.profile);
+        run.tally.health.take(&mut run.counts, drift);
+        let end = RunEnd {
+            id: run.id,
+            section: run.section.clone(),
+            counts: run.counts.clone(),
+            status,
+            error: error.clone(),
+            list_validators: validators,
+            at: now(),
+        };
+        let written = end.clone();
+        match self.writer.call(move |a| a.close_run(&written)).await {
+            Ok(left) => run.counts.left = left,
+            Err(e) => {
+                tracing::error!(section = %run.section, error = %chain(&e), "the run's end could not be written; it will be when the archive takes writes again");
+                self.unclosed.lock().await.push(end);
+            }
+        }
+        let report = SectionReport {
+            section: run.section,
+            status,
+            counts: run.counts,
+            error,
+        };
+        if status == RunStatus::Failed {
+            tracing::error!(section = %report.section, "{report}");
+        } else {
+            tracing::info!(section = %report.section, "{report}");
+        }
+        Ok(report)
+    }
+
+    /// Writes the ends of runs the archive could not take before. Returns
+    /// how many are still unwritten.
+    pub async fn close_pending_runs(&self) -> usize {
+        let mut unclosed = self.unclosed.lock().await;
+        let mut still = Vec::new();
+        for end in unclosed.drain(..) {
+            let written = end.clone();
+            match self.writer.call(move |a| a.close_run(&written)).await {
+                Ok(_) => {
+                    tracing::info!(section = %end.section, "the end of an earlier run is written")
+                }
+                Err(_) => still.push(end),
+            }
+        }
+        *unclosed = still;
+        unclosed.len()
+    }
+
+    async fn crawl_section(
+        &self,
+        section: &SectionConfig,
+        pages: Option<u32>,
+        seen: &mut HashSet<Url>,
+        cancel: &CancellationToken,
+    ) -> Result<SectionReport, Error> {
+        let mut run = self.begin(&section.name).await?;
+        let robots = match self.robots(&run.tally.stats).await {
+            Ok(r) => r,
+            Err(error) => return self.finish(run, Some(error), cancel, Vec::new()).await,
+        };
+        let (name, at) = (section.name.clone(), now());
+        let (backlog, due, saved) = self
+            .readers
+            .read(move |a| {
+                Ok((
+                    a.backlog(&name)?,
+                    a.pending_due(&name, &at)?,
+                    a.progress(&name)?,
+                ))
+            })
+            .await?;
+        if !backlog.is_empty() {
+            tracing::info!(section = %section.name, links = backlog.len(), "continuing the backlog earlier runs left");
+        }
+        // What earlier runs left comes first, then the retries that are due.
+        let mut earlier = Vec::new();
+        for (url, in_backlog) in backlog
+            .into_iter()
+            .map(|u| (u, true))
+            .chain(due.into_iter().map(|u| (u, false)))
+        {
+            let Ok(url) = Url::parse(&url) else { continue };
+            let link = self.site.link(url);
+            if seen.contains(&link.canonical) || !robots.allowed(&link.fetch) {
+                run.counts.skipped += 1;
+                continue;
+            }
+            seen.insert(link.canonical.clone());
+            earlier.push(Work {
+                link,
+                in_backlog,
+                revisit: None,
+            });
+        }
+
+        // The archive failing stops this run's work; its links stay queued.
+        let stop = cancel.child_token();
+        let (tx, rx) = mpsc::channel::<Work>(LINK_QUEUE);
+        let produce = async {
+            for work in earlier {
+                if tx.send(work).await.is_err() {
+                    return Ok(listing::ListResult::default());
+                }
+            }
+            let mut cx = ListContext {
+                section,
+                run: run.id,
+                robots: &robots,
+                tally: &run.tally,
+                cancel: &stop,
+                seen,
+                out: tx,
+            };
+            let result = self.read_list(&mut cx, pages, saved).await;
+            if result.is_err() {
+                stop.cancel();
+            }
+            result
+        };
+        let tally = &run.tally;
+        let (run_id, name) = (run.id, section.name.as_str());
+        let consume = async {
+            let mut counts = RunCounts::default();
+            let mut broken = None;
+            let links = futures_util::stream::unfold(rx, |mut rx| async move {
+                rx.recv().await.map(|w| (w, rx))
+            });
+            let outcomes = links
+                .take_until(stop.cancelled())
+                .map(|work| self.archive_link(work, name, run_id, tally))
+                .buffer_unordered(self.config.http.concurrency.0);
+            let mut outcomes = std::pin::pin!(outcomes);
+            while let Some(outcome) = outcomes.next().await {
+                match outcome {
+                    Ok(o) => counts.count(o),
+                    Err(e) => {
+                        if broken.is_none() {
+                            tracing::error!(section = name, error = %chain(&e), "the archive cannot take writes: this run stops, its links stay in the backlog");
+                            broken = Some(chain(&e));
+                        }
+                        stop.cancel();
+                    }
+                }
+            }
+            (counts, broken)
+        };
+        let (listed, (counts, broken)) = tokio::join!(produce, consume);
+        let listed = match listed {
+            Ok(l) => l,
+            Err(e) => listing::ListResult {
+                error: Some(chain(&e)),
+                ..Default::default()
+            },
+        };
+        merge(&mut run.counts, &counts, &listed);
+        run.broken = broken;
+        self.finish(run, listed.error, cancel, listed.validators)
+            .await
+    }
+}
+
+/// Adds what the reader and the fetchers counted to the run's counts.
+fn merge(run: &mut RunCounts, links: &RunCounts, listed: &listing::ListResult) {
+    run.pages += listed.pages;
+    run.links_found += listed.links_found;
+    run.skipped += listed.skipped;
+    run.not_modified += listed.not_modified;
+    run.new_articles += links.new_articles;
+    run.new_revisions += links.new_revisions;
+    run.duplicates += links.duplicates;
+    run.unchanged += links.unchanged;
+    run.failures += links.failures;
+}
+
+/// zstd at its fastest level: pages still shrink about sixfold, and it
+/// costs a fraction of parsing them. One context per thread, reused.
+fn compress(page: &str) -> Vec<u8> {
+    thread_local! {
+        static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    COMPRESSOR.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_none() {
+            *c = zstd::bulk::Compressor::new(1).ok();
+        }
+        c.as_mut()
+            .and_then(|c| c.compress(page.as_bytes()).ok())
+            .unwrap_or_default()
+    })
+}
+
+fn now() -> String {
+    format_utc(&Utc::now())
+}
+
+/// Runs parsing off the async threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Result<T, Error> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::Task(e.to_string()))
+}
+
+fn take_stats(counts: &mut RunCounts, stats: &FetchStats, took: Duration) {
+    let get = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    counts.requests = get(&stats.requests);
+    counts.bytes = get(&stats.bytes);
+    counts.retries = get(&stats.retries);
+    for (n, class) in counts.status_classes.iter_mut().zip(&stats.classes) {
+        *n = get(class);
+    }
+    counts.duration_ms = took.as_millis() as u64;
+}

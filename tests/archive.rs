@@ -184,6 +184,90 @@ fn a_headline_correction_is_a_revision() {
 }
 
 #[test]
+fn a_change_of_any_field_is_a_revision_and_updates_the_latest_row() {
+    let (_d, mut archive) = open();
+    let base = record(A, "Assembly passes bill", "The body stays the same.");
+    archive.store(&base, &[A], "t0", None).expect("store");
+    type Edit = Box<dyn Fn(&mut Record)>;
+    let edits: Vec<(&str, Edit)> = vec![
+        (
+            "authors",
+            Box::new(|r| r.authors = vec!["Kim Arin".into(), "Lee Jaeeun".into()]),
+        ),
+        ("section", Box::new(|r| r.section = Some("Politics".into()))),
+        (
+            "subsection",
+            Box::new(|r| r.subsection = Some("Diplomacy".into())),
+        ),
+        (
+            "published_at",
+            Box::new(|r| r.published_at = Some("2026-11-27T08:00:00Z".into())),
+        ),
+        (
+            "updated_at",
+            Box::new(|r| r.updated_at = Some("2026-11-28T01:00:00Z".into())),
+        ),
+        (
+            "captions",
+            Box::new(|r| r.captions = vec!["A new caption".into()]),
+        ),
+        (
+            "images",
+            Box::new(|r| r.images = vec!["https://example.org/a.jpg".into()]),
+        ),
+    ];
+    fn column(archive: &Archive, field: &str) -> (i64, Option<String>) {
+        archive
+            .connection()
+            .query_row(
+                &format!("SELECT revision, CAST({field} AS TEXT) FROM articles WHERE url = ?1"),
+                [A],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .expect("row")
+    }
+    let mut current = base;
+    for (i, (field, edit)) in edits.iter().enumerate() {
+        let (_, before) = column(&archive, field);
+        edit(&mut current);
+        let at = format!("t{}", i + 1);
+        assert_eq!(
+            archive.store(&current, &[A], &at, None).expect("store"),
+            Stored::NewRevision,
+            "a change of {field} must be a revision"
+        );
+        let (revision, after) = column(&archive, field);
+        assert_eq!(
+            revision,
+            i as i64 + 2,
+            "{field}: the revision number moves on"
+        );
+        assert_ne!(
+            before, after,
+            "{field}: the latest row carries the new value"
+        );
+    }
+    // Storing the same state again writes nothing new.
+    assert_eq!(
+        archive.store(&current, &[A], "t9", None).expect("store"),
+        Stored::Unchanged
+    );
+    let revisions: i64 = archive
+        .connection()
+        .query_row("SELECT count(*) FROM article_revisions", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(revisions, edits.len() as i64 + 1);
+    let authors: String = archive
+        .connection()
+        .query_row("SELECT authors FROM articles WHERE url = ?1", [A], |r| {
+            r.get(0)
+        })
+        .expect("authors");
+    assert_eq!(authors, r#"["Kim Arin","Lee Jaeeun"]"#);
+    fts_consistent(&archive);
+}
+
+#[test]
 fn failed_links_wait_longer_after_each_failure() {
     let (_d, archive) = open();
     let t0 = chrono::DateTime::parse_from_rfc3339("2026-11-28T00:00:00Z")

@@ -8,8 +8,7 @@
 
 mod common;
 
-#[path = "../bench/pages.rs"]
-mod pages;
+use common::pages;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::PathBuf;

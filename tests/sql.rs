@@ -3,8 +3,7 @@
 
 mod common;
 
-#[path = "../bench/pages.rs"]
-mod pages;
+use common::pages;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

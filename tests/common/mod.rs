@@ -33,3 +33,8 @@ pub fn fast_fixture_server() -> server::FixtureServer {
     server.replace("/robots.txt", "../robots-no-delay.txt");
     server
 }
+
+#[path = "../../bench/pages.rs"]
+pub mod pages;
+
+pub mod mirror;

@@ -395,7 +395,16 @@ async fn crawl_once(
         force,
     };
     let reports = crawler.crawl(&opts, &cancel).await;
-    let unclosed = crawler.close_pending_runs().await;
+    // A run the archive could not close (locked, full) is retried for a
+    // while; past that, the next writer to start closes it.
+    let mut unclosed = crawler.close_pending_runs().await;
+    for _ in 0..10 {
+        if unclosed == 0 || cancel.is_cancelled() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        unclosed = crawler.close_pending_runs().await;
+    }
     writer.stop().await;
     let reports = reports?;
     let mut out = std::io::stdout().lock();

@@ -102,8 +102,16 @@ pub fn status(config: &Config) -> Result<()> {
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
-        "{:<24} {:<16} {:<17} {:<42} {:>8} {:>9} {:>8} {:>6}  EXTRACTION",
-        "SECTION", "SCHEDULE", "NEXT RUN", "LAST RUN", "FAILURES", "ARCHIVED", "PENDING", "GAVEUP"
+        "{:<24} {:<16} {:<17} {:<42} {:>8} {:>9} {:>8} {:>6} {:>14}  EXTRACTION",
+        "SECTION",
+        "SCHEDULE",
+        "NEXT RUN",
+        "LAST RUN",
+        "FAILURES",
+        "ARCHIVED",
+        "PENDING",
+        "GAVEUP",
+        "BACKLOG"
     )?;
     let mut drifts = Vec::new();
     for s in &config.sections {
@@ -130,7 +138,7 @@ pub fn status(config: &Config) -> Result<()> {
         });
         writeln!(
             out,
-            "{:<24} {:<16} {:<17} {:<42} {:>8} {:>9} {:>8} {:>6}  {}",
+            "{:<24} {:<16} {:<17} {:<42} {:>8} {:>9} {:>8} {:>6} {:>14}  {}",
             s.name,
             s.schedule.as_str(),
             next,
@@ -139,6 +147,7 @@ pub fn status(config: &Config) -> Result<()> {
             st.archived,
             st.pending,
             st.given_up,
+            backlog(st.backlog, st.next_page),
             health(st.last_run.as_ref())
         )?;
         if let Some(drift) = st.last_run.as_ref().and_then(|r| r.drift.clone()) {
@@ -172,5 +181,13 @@ fn health(run: Option<&herald_archiver::archive::RunRow>) -> String {
         Some(r) if r.extracted > 0 => format!("ok ({}/{} fallbacks)", r.fallbacks, r.extracted),
         Some(_) => "-".to_string(),
         None => "-".to_string(),
+    }
+}
+
+/// Links left to do, and the list page an unfinished reading resumes at.
+fn backlog(links: i64, next_page: Option<i64>) -> String {
+    match next_page {
+        Some(p) => format!("{links} (page {p})"),
+        None => links.to_string(),
     }
 }

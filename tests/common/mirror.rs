@@ -1,0 +1,129 @@
+//! A local mirror of one section, `/Mirror`, with N distinct articles (100
+//! per list page, newest first), for tests that need a crawl long enough to
+//! be stopped in the middle. Article answers can be slowed down.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::pages;
+use super::server::{Response, Server};
+
+pub const FIRST_ID: u64 = 20_000_000;
+pub const PER_PAGE: u64 = 100;
+const TEMPLATE_ID: u64 = 10915012;
+
+pub struct Mirror {
+    server: Server,
+    pub total: u64,
+    delay_ms: Arc<AtomicU64>,
+    articles: Arc<AtomicU64>,
+    lists: Arc<AtomicU64>,
+}
+
+impl Mirror {
+    pub fn start(total: u64, delay: Duration) -> Mirror {
+        let template =
+            include_str!("../fixtures/koreaherald/site/article/10915012.html").to_string();
+        let delay_ms = Arc::new(AtomicU64::new(delay.as_millis() as u64));
+        let articles = Arc::new(AtomicU64::new(0));
+        let lists = Arc::new(AtomicU64::new(0));
+        let (d, a, l) = (delay_ms.clone(), articles.clone(), lists.clone());
+        let handler = move |target: &str| -> Response {
+            if target == "/robots.txt" {
+                return Response::status(200, b"User-agent: *\nDisallow: /private/\n".to_vec())
+                    .content_type("text/plain");
+            }
+            if let Some(rest) = target.strip_prefix("/Mirror") {
+                let page = rest
+                    .strip_prefix("?page=")
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(1u64);
+                if (page - 1) * PER_PAGE >= total {
+                    return Response::not_found();
+                }
+                l.fetch_add(1, Ordering::SeqCst);
+                return Response::html(pages::mirror_listing(page, PER_PAGE, FIRST_ID, total));
+            }
+            if let Some(id) = target
+                .strip_prefix("/article/")
+                .and_then(|i| i.parse::<u64>().ok())
+            {
+                if (FIRST_ID..FIRST_ID + total).contains(&id) {
+                    let ms = d.load(Ordering::Relaxed);
+                    if ms > 0 {
+                        std::thread::sleep(Duration::from_millis(ms));
+                    }
+                    a.fetch_add(1, Ordering::SeqCst);
+                    return Response::html(pages::mirror_article(&template, TEMPLATE_ID, id));
+                }
+            }
+            Response::not_found()
+        };
+        let server = Server::start(0, Arc::new(handler)).expect("mirror server");
+        Mirror {
+            server,
+            total,
+            delay_ms,
+            articles,
+            lists,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    pub fn set_delay(&self, delay: Duration) {
+        self.delay_ms
+            .store(delay.as_millis() as u64, Ordering::Relaxed);
+    }
+
+    /// Article and list page answers served so far.
+    pub fn served(&self) -> (u64, u64) {
+        (
+            self.articles.load(Ordering::SeqCst),
+            self.lists.load(Ordering::SeqCst),
+        )
+    }
+
+    /// A config for crawling this mirror into `dir/archive.db`; `extra`
+    /// goes into `[archive]`.
+    pub fn config(&self, dir: &Path, pages: u32, max_pages: u32, extra_archive: &str) -> PathBuf {
+        let db = dir.join("archive.db");
+        let text = format!(
+            r#"
+[site]
+base_url = "{base}"
+max_pages = {max_pages}
+
+[archive]
+path = "{db}"
+{extra_archive}
+
+[http]
+min_delay = "0s"
+concurrency = 2
+timeout = "10s"
+
+[retry]
+base_delay = "50ms"
+
+[scheduler]
+catch_up_delay = "0s"
+
+[[section]]
+name = "Mirror"
+path = "/Mirror"
+schedule = "0 3 * * *"
+pages = {pages}
+"#,
+            base = self.url(),
+            db = db.display()
+        );
+        let path = dir.join("herald.toml");
+        std::fs::write(&path, text).expect("write config");
+        path
+    }
+}

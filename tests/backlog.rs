@@ -310,3 +310,48 @@ fn a_lock_held_past_the_busy_timeout_fails_the_run_and_loses_nothing() {
     assert!(out.status.success(), "{}", common::stderr(&out));
     assert_complete(&path, 300);
 }
+
+#[test]
+fn a_disk_that_fills_up_mid_run_fails_the_run_and_loses_nothing() {
+    let Some(disk) = common::disk::SmallDisk::mount("32m") else {
+        eprintln!("skipped: mounting a tmpfs needs root");
+        return;
+    };
+    let mirror = Mirror::start(300, Duration::from_millis(8));
+    let config = mirror.config(&disk.0, 1, 3, "busy_timeout = \"200ms\"");
+    let path = db(&disk.0);
+
+    let crawler = spawn_crawl(&config, &[]);
+    wait_for("30 articles", Duration::from_secs(60), || {
+        count(&path, "SELECT count(*) FROM articles") >= 30
+    });
+    let filler = disk.fill();
+    std::thread::sleep(Duration::from_millis(1500));
+    std::fs::remove_file(&filler).expect("free the disk");
+
+    let out = crawler.wait_with_output().expect("crawl");
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    let stdout = common::stdout(&out);
+    assert!(
+        stdout.contains("disk is full"),
+        "the reason is given: {stdout}"
+    );
+    assert_eq!(
+        count(
+            &path,
+            "SELECT count(*) FROM crawl_runs WHERE status = 'failed' AND error LIKE '%disk is full%'"
+        ),
+        1,
+        "the run is recorded as failed once the disk has room again"
+    );
+    assert_eq!(
+        count(&path, "SELECT sum(new_articles) FROM crawl_runs"),
+        count(&path, "SELECT count(*) FROM articles"),
+        "its counts are those of what was written"
+    );
+
+    mirror.set_delay(Duration::ZERO);
+    let out = crawl(&config, &[]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_complete(&path, 300);
+}

@@ -449,3 +449,73 @@ fn search_and_status_before_any_crawl_say_what_to_do_and_create_nothing() {
     }
     assert!(!s.db.exists());
 }
+
+#[test]
+fn a_panic_while_extracting_one_page_fails_only_that_link() {
+    let s = setup(2);
+    let page = String::from_utf8(s.server.page("/article/10915230")).expect("utf-8");
+    let poisoned = page.replace(
+        "</body>",
+        "<!-- herald-archiver test: panic while extracting --></body>",
+    );
+    s.server
+        .script("/article/10915230", vec![Response::html(poisoned)]);
+    let summary = crawl(&s, &[]);
+    assert!(!summary.contains("run failed"), "{summary}");
+    let conn = db(&s.db);
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM articles"),
+        5,
+        "{summary}"
+    );
+    let reason: String = conn
+        .query_row(
+            "SELECT last_error FROM pending_fetches WHERE url = 'https://www.koreaherald.com/article/10915230'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("the failing link is queued for a retry");
+    assert!(reason.contains("extraction panicked"), "{reason}");
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM crawl_runs WHERE status != 'ok'"
+        ),
+        0,
+        "every run finished"
+    );
+    assert_eq!(count(&conn, "SELECT count(*) FROM crawl_backlog"), 0);
+}
+
+#[test]
+fn a_page_naming_another_article_as_canonical_does_not_overwrite_it() {
+    let s = setup(2);
+    // A template bug: the page of 10915230 says it is 10915012.
+    let page = String::from_utf8(s.server.page("/article/10915230")).expect("utf-8");
+    let wrong = page.replace("article/10915230", "article/10915012");
+    s.server
+        .script("/article/10915230", vec![Response::html(wrong)]);
+    crawl(&s, &[]);
+    let conn = db(&s.db);
+    assert_eq!(count(&conn, "SELECT count(*) FROM articles"), 6);
+    let title = |url: &str| -> (String, i64) {
+        conn.query_row(
+            "SELECT title, revision FROM articles WHERE url = ?1",
+            [url],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect(url)
+    };
+    let (chips, rev) = title("https://www.koreaherald.com/article/10915230");
+    assert!(
+        chips.starts_with("Chipmakers"),
+        "kept under the address fetched: {chips}"
+    );
+    assert_eq!(rev, 1);
+    let (other, rev) = title("https://www.koreaherald.com/article/10915012");
+    assert!(
+        !other.starts_with("Chipmakers"),
+        "the other article is untouched: {other}"
+    );
+    assert_eq!(rev, 1, "and has no revision from the wrong page");
+}

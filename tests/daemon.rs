@@ -185,18 +185,21 @@ fn runs(d: &Daemon, section: &str, status: &str) -> i64 {
 }
 
 fn integrity_ok(d: &Daemon) {
-    let check: String = d
-        .db()
+    integrity_at(&d.dir.path().join("archive.db"));
+}
+
+fn integrity_at(db: &Path) {
+    let conn = Connection::open(db).expect("open archive");
+    let one = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect(sql) };
+    let check: String = conn
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .expect("integrity_check");
     assert_eq!(check, "ok");
     // Every article is whole: it has its revision and its address.
     assert_eq!(
-        d.count(
-            "SELECT count(*) FROM articles a
+        one("SELECT count(*) FROM articles a
              WHERE NOT EXISTS (SELECT 1 FROM article_revisions r WHERE r.article_id = a.id)
-                OR NOT EXISTS (SELECT 1 FROM article_urls u WHERE u.article_id = a.id AND u.url = a.url)"
-        ),
+                OR NOT EXISTS (SELECT 1 FROM article_urls u WHERE u.article_id = a.id AND u.url = a.url)"),
         0
     );
 }
@@ -402,4 +405,146 @@ fn metrics_and_health_are_served_when_configured() {
     assert!(text.contains("3 articles"), "{text}");
     let (exit, _) = d.stop(Duration::from_secs(10));
     assert!(exit.success());
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+/// GET on the metrics port: the whole answer, and how long it took.
+fn http_get(port: u16, path: &str) -> (String, Duration) {
+    use std::io::{Read, Write};
+    let start = Instant::now();
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(15)))
+        .expect("timeout");
+    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").expect("write");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    (out, start.elapsed())
+}
+
+fn start_with_health(server: &FixtureServer, archive_dir: &Path) -> (Daemon, u16) {
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = config_text(
+        &server.url(),
+        &archive_dir.join("archive.db"),
+        &[("National", "0 0 1 1 *")],
+        &format!("metrics_addr = \"127.0.0.1:{port}\""),
+    );
+    std::fs::write(dir.path().join("herald.toml"), text).expect("config");
+    let d = spawn(dir);
+    (d, port)
+}
+
+#[test]
+fn health_says_503_within_a_second_while_another_process_holds_the_archive_lock() {
+    let server = common::fast_fixture_server();
+    let archive_dir = tempfile::tempdir().expect("tempdir");
+    let (mut d, port) = start_with_health(&server, archive_dir.path());
+    let db = archive_dir.path().join("archive.db");
+    let count = |sql: &str| -> i64 {
+        Connection::open(&db)
+            .and_then(|c| c.query_row(sql, [], |r| r.get(0)))
+            .unwrap_or(0)
+    };
+    wait_for("a National run", Duration::from_secs(10), || {
+        count("SELECT count(*) FROM crawl_runs WHERE status = 'ok'") == 1
+    });
+    let (ok, _) = http_get(port, "/healthz");
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+
+    let holder = Connection::open(&db).expect("open");
+    holder
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("take the lock");
+    let (locked, took) = http_get(port, "/healthz");
+    assert!(locked.starts_with("HTTP/1.1 503"), "{locked}");
+    assert!(
+        locked.contains("another process holds its write lock"),
+        "the reason is given: {locked}"
+    );
+    assert!(took < Duration::from_secs(1), "answered in {took:?}");
+    holder.execute_batch("ROLLBACK").expect("release");
+    drop(holder);
+
+    let (back, _) = http_get(port, "/healthz");
+    assert!(back.starts_with("HTTP/1.1 200"), "healthy again: {back}");
+    let (exit, _) = d.stop(Duration::from_secs(10));
+    assert!(exit.success(), "{}", d.log());
+}
+
+#[test]
+fn health_says_503_on_a_full_disk_and_200_once_space_is_freed() {
+    let Some(disk) = common::disk::SmallDisk::mount("24m") else {
+        eprintln!("skipped: mounting a tmpfs needs root");
+        return;
+    };
+    let server = common::fast_fixture_server();
+    let (mut d, port) = start_with_health(&server, &disk.0);
+    let db = disk.0.join("archive.db");
+    let count = |sql: &str| -> i64 {
+        Connection::open(&db)
+            .and_then(|c| c.query_row(sql, [], |r| r.get(0)))
+            .unwrap_or(0)
+    };
+    wait_for("a National run", Duration::from_secs(10), || {
+        count("SELECT count(*) FROM crawl_runs WHERE status = 'ok'") == 1
+    });
+    let archived = count("SELECT count(*) FROM articles");
+    let filler = disk.fill();
+    let (full, took) = http_get(port, "/healthz");
+    assert!(full.starts_with("HTTP/1.1 503"), "{full}");
+    assert!(full.contains("disk is full"), "the reason is given: {full}");
+    assert!(took < Duration::from_secs(1), "answered in {took:?}");
+
+    std::fs::remove_file(&filler).expect("free the disk");
+    let (back, _) = http_get(port, "/healthz");
+    assert!(back.starts_with("HTTP/1.1 200"), "healthy again: {back}");
+    assert_eq!(count("SELECT count(*) FROM articles"), archived);
+    let (exit, _) = d.stop(Duration::from_secs(10));
+    assert!(exit.success(), "{}", d.log());
+    integrity_at(&db);
+}
+
+#[test]
+fn a_crawl_next_to_the_daemon_is_refused_and_the_daemons_run_goes_on() {
+    let mirror = common::mirror::Mirror::start(150, Duration::from_millis(20));
+    let dir = tempfile::tempdir().expect("tempdir");
+    mirror.config(dir.path(), 1, 2, "");
+    let mut d = spawn(dir);
+    wait_for(
+        "the daemon's run to archive",
+        Duration::from_secs(20),
+        || d.try_count("SELECT count(*) FROM articles") >= 10,
+    );
+    let out = common::cli(&["crawl", "--config", d.config().to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = common::stderr(&out);
+    assert!(
+        err.contains(&format!("pid {}", d.child.id())) && err.contains("herald-archiver run"),
+        "the refusal names the daemon: {err}"
+    );
+    assert_eq!(
+        d.count("SELECT count(*) FROM crawl_runs WHERE status = 'running'"),
+        1
+    );
+    mirror.set_delay(Duration::ZERO);
+    wait_for("the daemon's run to end", Duration::from_secs(30), || {
+        d.count("SELECT count(*) FROM crawl_runs WHERE status != 'running'") == 1
+    });
+    assert_eq!(
+        d.count("SELECT count(*) FROM crawl_runs WHERE status = 'ok'"),
+        1,
+        "the daemon's run was not disturbed: {}",
+        d.log()
+    );
+    assert_eq!(d.count("SELECT count(*) FROM articles"), 150);
+    let (exit, _) = d.stop(Duration::from_secs(10));
+    assert!(exit.success());
+    integrity_ok(&d);
 }

@@ -128,6 +128,12 @@ impl Crawler {
         let keep_pages = self.config.archive.keep_pages;
         let min_body = self.config.extract.min_body_chars;
         let task = tokio::task::spawn_blocking(move || {
+            // A fail point for the tests of what a parser panic does; not
+            // compiled into release builds.
+            #[cfg(debug_assertions)]
+            if body.contains("<!-- herald-archiver test: panic while extracting -->") {
+                panic!("test fail point: extraction panics on this page");
+            }
             let mut record = match extract::article(&body, Some(&given), &profile, &site) {
                 Ok(r) => r,
                 Err(e) => return Extracted::Refused(e, compress(&body)),

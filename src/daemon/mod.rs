@@ -97,9 +97,6 @@ impl Shared {
                 ));
             }
         }
-        if let Some(why) = self.writer.health().last_error() {
-            return Err(why);
-        }
         match tokio::time::timeout(
             Duration::from_millis(600),
             self.writer.probe(Duration::from_millis(300)),
@@ -108,7 +105,11 @@ impl Shared {
         {
             Ok(Ok(())) => Ok("ok"),
             Ok(Err(why)) => Err(why),
+            // The writer is on something else: judge by what it last saw.
             Err(_) => match self.writer.health().busy_for() {
+                _ if self.writer.health().last_error().is_some() => {
+                    Err(self.writer.health().last_error().unwrap_or_default())
+                }
                 Some(d) if d > WRITER_STUCK => Err(format!(
                     "the archive writer has been on one write for {} s (is another process holding the archive's lock?)",
                     d.as_secs()

@@ -37,4 +37,5 @@ pub fn fast_fixture_server() -> server::FixtureServer {
 #[path = "../../bench/pages.rs"]
 pub mod pages;
 
+pub mod disk;
 pub mod mirror;

@@ -47,3 +47,10 @@ SELECT c.section,
        (SELECT l.next_page FROM listing_progress l WHERE l.section = c.section) AS backlog_next_page
 FROM crawl_runs c
 GROUP BY c.section;
+
+-- New articles are indexed by the writer, one statement per batch of
+-- articles (FTS5 writes a new index segment for every statement that
+-- touches it inside a transaction: one per article was most of a crawl's
+-- index work). Edits and deletions keep their triggers. A row inserted into
+-- `articles` by hand is indexed by: INSERT INTO articles_fts (articles_fts) VALUES ('rebuild');
+DROP TRIGGER articles_fts_insert;

@@ -313,7 +313,7 @@ fn a_lock_held_past_the_busy_timeout_fails_the_run_and_loses_nothing() {
 
 #[test]
 fn a_disk_that_fills_up_mid_run_fails_the_run_and_loses_nothing() {
-    let Some(disk) = common::disk::SmallDisk::mount("32m") else {
+    let Some(disk) = common::disk::SmallDisk::mount("160m") else {
         eprintln!("skipped: mounting a tmpfs needs root");
         return;
     };

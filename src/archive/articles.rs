@@ -53,7 +53,10 @@ impl Archive {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(ArchiveError::sql("storing an article"))?;
-        let stored = store_in(&tx, near_bits, record, addresses, fetched_at, page)?;
+        let (stored, id) = store_in(&tx, near_bits, record, addresses, fetched_at, page)?;
+        if stored == Stored::New {
+            index_new(&tx, &[id])?;
+        }
         tx.commit()
             .map_err(ArchiveError::sql("committing an article"))?;
         Ok(stored)
@@ -189,6 +192,8 @@ pub(super) fn touch_in(conn: &Connection, url: &str, now: &str) -> Result<(), Ar
 }
 
 /// Stores a record inside the caller's transaction (see [`Archive::store`]).
+/// Returns what it did and the article's id; a new article must then be
+/// indexed with [`index_new`] in the same transaction.
 pub(super) fn store_in(
     tx: &Connection,
     near_bits: u32,
@@ -196,7 +201,7 @@ pub(super) fn store_in(
     addresses: &[&str],
     fetched_at: &str,
     page: Option<&[u8]>,
-) -> Result<Stored, ArchiveError> {
+) -> Result<(Stored, i64), ArchiveError> {
     let e = ArchiveError::sql("storing an article");
     let hash = crate::dedup::content_hash(&record.body);
     let mut all: Vec<&str> = vec![record.url.as_str()];
@@ -293,7 +298,26 @@ pub(super) fn store_in(
         del.execute([a])
             .map_err(ArchiveError::sql("storing an address"))?;
     }
-    Ok(stored)
+    Ok((stored, id))
+}
+
+/// Adds new articles to the full-text index, in one statement: each write
+/// to the index inside a transaction makes FTS5 flush its pending terms to a
+/// new segment, so one statement per batch instead of one per article saves
+/// most of the index's work. (Updates and deletes go through the triggers.)
+pub(super) fn index_new(tx: &Connection, ids: &[i64]) -> Result<(), ArchiveError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let list = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+    tx.prepare_cached(
+        "INSERT INTO articles_fts (rowid, title, subtitle, body)
+         SELECT id, title, coalesce(subtitle, ''), body FROM articles
+         WHERE id IN (SELECT value FROM json_each(?1))",
+    )
+    .and_then(|mut st| st.execute([list]))
+    .map_err(ArchiveError::sql("indexing new articles"))?;
+    Ok(())
 }
 
 /// Whether `record` differs from the archived state of article `id` in any

@@ -176,6 +176,7 @@ impl Writer {
             .spawn(move || {
                 let mut archive = match Archive::open_with(&owned, busy_timeout).and_then(|mut a| {
                     a.set_near_duplicate_bits(near_bits);
+                    a.tune_for_writing()?;
                     let now = crate::extract::text::format_utc(&chrono::Utc::now());
                     let closed = a.close_dead_runs(&now)?;
                     if closed > 0 {
@@ -335,10 +336,13 @@ fn write_batch(archive: &mut Archive, batch: Batch, health: &WriterHealth) {
     let conn = &archive.conn;
     let together = std::panic::catch_unwind(AssertUnwindSafe(|| {
         in_transaction(conn, |c| {
-            batch
+            let mut new = Vec::new();
+            let outcomes = batch
                 .iter()
-                .map(|(job, _)| apply(c, near, job))
-                .collect::<Result<Vec<_>, _>>()
+                .map(|(job, _)| apply(c, near, job, &mut new))
+                .collect::<Result<Vec<_>, _>>()?;
+            articles::index_new(c, &new)?;
+            Ok(outcomes)
         })
     }));
     match together {
@@ -366,7 +370,12 @@ fn write_batch(archive: &mut Archive, batch: Batch, health: &WriterHealth) {
     }
     for (job, reply) in batch {
         let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            in_transaction(conn, |c| apply(c, near, &job))
+            in_transaction(conn, |c| {
+                let mut new = Vec::new();
+                let outcome = apply(c, near, &job, &mut new)?;
+                articles::index_new(c, &new)?;
+                Ok(outcome)
+            })
         }))
         .unwrap_or_else(|_| {
             let _ = conn.execute_batch("ROLLBACK");
@@ -418,7 +427,13 @@ fn in_transaction<T>(
     }
 }
 
-fn apply(conn: &Connection, near_bits: u32, job: &LinkJob) -> Result<Outcome, ArchiveError> {
+/// Writes one link's outcome; a new article's id goes to `new` for indexing.
+fn apply(
+    conn: &Connection,
+    near_bits: u32,
+    job: &LinkJob,
+    new: &mut Vec<i64>,
+) -> Result<Outcome, ArchiveError> {
     let outcome = match &job.done {
         LinkDone::Store {
             record,
@@ -428,7 +443,7 @@ fn apply(conn: &Connection, near_bits: u32, job: &LinkJob) -> Result<Outcome, Ar
             validators,
         } => {
             let addresses: Vec<&str> = addresses.iter().map(String::as_str).collect();
-            let stored = articles::store_in(
+            let (stored, id) = articles::store_in(
                 conn,
                 near_bits,
                 record,
@@ -436,6 +451,9 @@ fn apply(conn: &Connection, near_bits: u32, job: &LinkJob) -> Result<Outcome, Ar
                 fetched_at,
                 page.as_deref(),
             )?;
+            if stored == crate::model::Stored::New {
+                new.push(id);
+            }
             http_cache::save_in(conn, &record.url, validators, fetched_at)?;
             Outcome::Stored(stored)
         }

@@ -449,8 +449,14 @@ impl Crawler {
                     Ok(o) => counts.count(o),
                     Err(e) => {
                         if broken.is_none() {
-                            tracing::error!(section = name, error = %chain(&e), "the archive cannot take writes: this run stops, its links stay in the backlog");
-                            broken = Some(chain(&e));
+                            // The writer's account names the cause (disk full, lock).
+                            let why = self
+                                .writer
+                                .health()
+                                .last_error()
+                                .unwrap_or_else(|| chain(&e));
+                            tracing::error!(section = name, error = %why, "this run stops, its links stay in the backlog");
+                            broken = Some(why);
                         }
                         stop.cancel();
                     }

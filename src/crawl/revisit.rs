@@ -99,7 +99,8 @@ impl Crawler {
                 match outcome {
                     Ok(o) => counts.count(o),
                     Err(e) => {
-                        broken.get_or_insert_with(|| chain(&e));
+                        let why = self.writer.health().last_error();
+                        broken.get_or_insert_with(|| why.unwrap_or_else(|| chain(&e)));
                         stop.cancel();
                     }
                 }

@@ -41,6 +41,19 @@ impl Crawler {
         run: i64,
         tally: &Tally,
     ) -> Result<Outcome, Error> {
+        let job = self.prepare_link(work, section, run, tally).await;
+        self.writer.link(job).await
+    }
+
+    /// Fetch and extract: what is to be written for one link. Awaiting the
+    /// write apart lets the next fetch start while the writer commits.
+    pub(super) async fn prepare_link(
+        &self,
+        work: Work,
+        section: &str,
+        run: i64,
+        tally: &Tally,
+    ) -> LinkJob {
         let canonical = work.link.canonical.to_string();
         let job = |done| LinkJob {
             run: Some(run),
@@ -58,11 +71,11 @@ impl Crawler {
                     url: canonical.clone(),
                     at: now(),
                 };
-                return self.writer.link(job(done)).await;
+                return job(done);
             }
             Err(e) => {
                 let done = self.failure(&work, section, chain(&e), None);
-                return self.writer.link(job(done)).await;
+                return job(done);
             }
         };
         let extracted = self.extract(body, &work.link).await;
@@ -93,7 +106,7 @@ impl Crawler {
             ),
             Err(why) => self.failure(&work, section, why, None),
         };
-        self.writer.link(job(done)).await
+        job(done)
     }
 
     /// A failed link: queued for a retry, unless it is an archived

@@ -41,6 +41,8 @@ use listing::ListContext;
 /// Links waiting between the list reader and the article fetchers: bounds
 /// how far the reading runs ahead (the rest is in the backlog).
 const LINK_QUEUE: usize = 256;
+/// Links of one run waiting for the writer at once: enough to fill a batch.
+const WRITES_IN_FLIGHT: usize = 64;
 
 #[derive(Debug, Clone, Default)]
 pub struct CrawlOptions {
@@ -439,10 +441,14 @@ impl Crawler {
             let links = futures_util::stream::unfold(rx, |mut rx| async move {
                 rx.recv().await.map(|w| (w, rx))
             });
+            // Fetching and writing overlap: a link waiting for its commit
+            // does not hold one of the fetch slots.
             let outcomes = links
                 .take_until(stop.cancelled())
-                .map(|work| self.archive_link(work, name, run_id, tally))
-                .buffer_unordered(self.config.http.concurrency.0);
+                .map(|work| self.prepare_link(work, name, run_id, tally))
+                .buffer_unordered(self.config.http.concurrency.0)
+                .map(|job| self.writer.link(job))
+                .buffer_unordered(WRITES_IN_FLIGHT);
             let mut outcomes = std::pin::pin!(outcomes);
             while let Some(outcome) = outcomes.next().await {
                 match outcome {

@@ -355,3 +355,39 @@ fn a_disk_that_fills_up_mid_run_fails_the_run_and_loses_nothing() {
     assert!(out.status.success(), "{}", common::stderr(&out));
     assert_complete(&path, 300);
 }
+
+#[test]
+fn backlog_links_robots_txt_came_to_forbid_are_dropped_not_kept_for_ever() {
+    let mirror = Mirror::start(300, Duration::from_millis(8));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = mirror.config(dir.path(), 1, 3, "");
+    let path = db(dir.path());
+
+    let mut first = spawn_crawl(&config, &[]);
+    wait_for("40 articles", Duration::from_secs(60), || {
+        count(&path, "SELECT count(*) FROM articles") >= 40
+    });
+    signal(&first, "KILL");
+    let _ = first.wait();
+    let left = count(&path, "SELECT count(*) FROM crawl_backlog");
+    assert!(left > 0, "the kill came too late to test anything");
+    // The site now forbids every article: the backlog can never be fetched.
+    mirror.set_robots("User-agent: *\nDisallow: /article/\n");
+    mirror.set_delay(Duration::ZERO);
+    let (articles, _) = mirror.served();
+    let out = crawl(&config, &[]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_eq!(
+        mirror.served().0,
+        articles,
+        "no forbidden page was requested"
+    );
+    assert_eq!(count(&path, "SELECT count(*) FROM crawl_backlog"), 0);
+    assert_eq!(
+        count(
+            &path,
+            "SELECT count(*) FROM crawl_runs WHERE status = 'running'"
+        ),
+        0
+    );
+}

@@ -284,6 +284,22 @@ pub(super) fn set_progress_in(
     Ok(())
 }
 
+impl Archive {
+    /// Takes links out of the backlog without an outcome: robots.txt now
+    /// forbids them, so no run may fetch them.
+    pub fn drop_from_backlog(&mut self, urls: &[String]) -> Result<(), ArchiveError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(ArchiveError::sql("removing from the backlog"))?;
+        for url in urls {
+            remove_from_backlog(&tx, url)?;
+        }
+        tx.commit()
+            .map_err(ArchiveError::sql("removing from the backlog"))
+    }
+}
+
 /// What a list page does to its section's reading.
 #[derive(Debug, Clone)]
 pub enum ProgressUpdate {

@@ -390,13 +390,22 @@ impl Crawler {
         }
         // What earlier runs left comes first, then the retries that are due.
         let mut earlier = Vec::new();
+        let mut forbidden = Vec::new();
         for (url, in_backlog) in backlog
             .into_iter()
             .map(|u| (u, true))
             .chain(due.into_iter().map(|u| (u, false)))
         {
-            let Ok(url) = Url::parse(&url) else { continue };
-            let link = self.site.link(url);
+            let Ok(parsed) = Url::parse(&url) else {
+                continue;
+            };
+            let link = self.site.link(parsed);
+            if !robots.allowed(&link.fetch) && in_backlog {
+                tracing::warn!(%url, "robots.txt now forbids this backlog link: dropped");
+                forbidden.push(url);
+                run.counts.skipped += 1;
+                continue;
+            }
             if seen.contains(&link.canonical) || !robots.allowed(&link.fetch) {
                 run.counts.skipped += 1;
                 continue;
@@ -407,6 +416,12 @@ impl Crawler {
                 in_backlog,
                 revisit: None,
             });
+        }
+
+        if !forbidden.is_empty() {
+            self.writer
+                .call(move |a| a.drop_from_backlog(&forbidden))
+                .await?;
         }
 
         // The archive failing stops this run's work; its links stay queued.

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::pages;
@@ -20,6 +20,7 @@ pub struct Mirror {
     delay_ms: Arc<AtomicU64>,
     articles: Arc<AtomicU64>,
     lists: Arc<AtomicU64>,
+    robots: Arc<Mutex<String>>,
 }
 
 impl Mirror {
@@ -29,11 +30,19 @@ impl Mirror {
         let delay_ms = Arc::new(AtomicU64::new(delay.as_millis() as u64));
         let articles = Arc::new(AtomicU64::new(0));
         let lists = Arc::new(AtomicU64::new(0));
-        let (d, a, l) = (delay_ms.clone(), articles.clone(), lists.clone());
+        let robots = Arc::new(Mutex::new(
+            "User-agent: *\nDisallow: /private/\n".to_string(),
+        ));
+        let (d, a, l, r) = (
+            delay_ms.clone(),
+            articles.clone(),
+            lists.clone(),
+            robots.clone(),
+        );
         let handler = move |target: &str| -> Response {
             if target == "/robots.txt" {
-                return Response::status(200, b"User-agent: *\nDisallow: /private/\n".to_vec())
-                    .content_type("text/plain");
+                let text = r.lock().map(|t| t.clone()).unwrap_or_default();
+                return Response::status(200, text.into_bytes()).content_type("text/plain");
             }
             if let Some(rest) = target.strip_prefix("/Mirror") {
                 let page = rest
@@ -68,6 +77,14 @@ impl Mirror {
             delay_ms,
             articles,
             lists,
+            robots,
+        }
+    }
+
+    /// Serves another robots.txt from now on.
+    pub fn set_robots(&self, text: &str) {
+        if let Ok(mut r) = self.robots.lock() {
+            *r = text.to_string();
         }
     }
 

@@ -88,13 +88,18 @@ enum Command {
     },
     /// A consistent copy of the archive, safe while the daemon writes.
     Backup { path: PathBuf },
-    /// Print the clean record of saved article pages, one JSON object per line.
+    /// Print the clean record of saved article pages, one JSON object per
+    /// line in the order given; a page that is no article gives a line
+    /// {"page": ..., "error": ...}. Exit status 1 only when a file cannot be read.
     Extract {
         #[arg(required = true, value_name = "PAGE.html")]
         pages: Vec<PathBuf>,
-        /// The page's address, when it does not name its canonical one.
-        #[arg(long)]
-        url: Option<Url>,
+        /// The page's address, when it does not name its canonical one: one
+        /// --url per page, in the pages' order. Without it: the page's own
+        /// canonical address, else one made from the file name
+        /// (`10915012.html` is article 10915012; others get a file:// address).
+        #[arg(long = "url", value_name = "URL")]
+        urls: Vec<Url>,
         /// Only the generic main-content layer, without the Herald rules.
         #[arg(long)]
         generic: bool,
@@ -266,9 +271,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Extract {
             pages,
-            url,
+            urls,
             generic,
         } => {
+            anyhow::ensure!(
+                urls.is_empty() || urls.len() == pages.len(),
+                "give one --url per page, in the same order ({} pages, {} addresses)",
+                pages.len(),
+                urls.len()
+            );
             // The config is optional here: it may only override selectors.
             let config = match &cli.config {
                 Some(p) => Some(Config::load(p)?),
@@ -290,25 +301,37 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 });
             let site = SiteUrls::new(base);
             let mut out = std::io::stdout().lock();
-            let mut failed = false;
-            for page in &pages {
-                let bytes =
-                    std::fs::read(page).with_context(|| format!("reading {}", page.display()))?;
+            let mut unreadable = false;
+            for (i, page) in pages.iter().enumerate() {
+                let error = |why: String| serde_json::json!({"page": page, "error": why});
+                let bytes = match std::fs::read(page) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        eprintln!("{}: cannot read: {e}", page.display());
+                        writeln!(out, "{}", error(format!("cannot read: {e}")))?;
+                        unreadable = true;
+                        continue;
+                    }
+                };
                 let html = String::from_utf8_lossy(&bytes);
+                let given = urls
+                    .get(i)
+                    .cloned()
+                    .or_else(|| address_from_file_name(page));
                 let extracted = if generic {
-                    extract::generic_record(&html, url.as_ref(), &profile, &site)
+                    extract::generic_record(&html, given.as_ref(), &profile, &site)
                 } else {
-                    extract::article(&html, url.as_ref(), &profile, &site)
+                    extract::article(&html, given.as_ref(), &profile, &site)
                 };
                 match extracted {
                     Ok(record) => writeln!(out, "{}", serde_json::to_string(&record)?)?,
                     Err(e) => {
                         eprintln!("{}: {e}", page.display());
-                        failed = true;
+                        writeln!(out, "{}", error(e.to_string()))?;
                     }
                 }
             }
-            Ok(if failed {
+            Ok(if unreadable {
                 ExitCode::FAILURE
             } else {
                 ExitCode::SUCCESS
@@ -422,4 +445,19 @@ async fn crawl_once(
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// An address for a saved page that names none: `10915012.html` is that
+/// article of the site; any other file gets its file:// address.
+fn address_from_file_name(page: &Path) -> Option<Url> {
+    let stem = page.file_stem()?.to_str()?;
+    if !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_digit()) {
+        return Url::parse(&format!(
+            "{}/article/{stem}",
+            herald_archiver::site::urls::PUBLIC_ORIGIN
+        ))
+        .ok();
+    }
+    let absolute = std::path::absolute(page).ok()?;
+    Url::from_file_path(absolute).ok()
 }

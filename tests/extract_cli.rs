@@ -1,0 +1,124 @@
+//! `extract` on many saved pages: one JSON line per page in order, an error
+//! line for a page that is no article, and a failed exit only when a file
+//! cannot be read. `--generic` works on any page.
+
+mod common;
+
+use serde_json::Value;
+
+fn lines(out: &std::process::Output) -> Vec<Value> {
+    common::stdout(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect()
+}
+
+/// An article page of another site, with no canonical address.
+const FOREIGN: &str = r#"<!doctype html><html><head><title>Tide tables and the harbour</title></head>
+<body><nav><a href="/">Home</a> <a href="/news">News</a></nav>
+<article><h1>Tide tables and the harbour</h1>
+<p>The harbour master published the new tide tables on Monday, a week later than usual, after the survey boat needed repairs.</p>
+<p>Fishermen said the delay cost them two mornings at sea, because the old tables no longer matched the channel that the autumn storms had moved.</p>
+<p>The council will pay for a second survey next spring so that the tables can be checked before the busy season begins.</p>
+</article><footer>Copyright 2026 The Harbour Gazette</footer></body></html>"#;
+
+#[test]
+fn many_pages_give_one_line_each_in_order_and_only_an_unreadable_file_fails() {
+    let root = common::fixtures();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("gone.html");
+    let article = root.join("site/article/10915230.html");
+    let not_found = root.join("site/not-found.html");
+    let path = |p: &std::path::Path| p.to_str().expect("utf-8").to_string();
+
+    let out = common::cli(&["extract", &path(&article), &path(&not_found)]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let got = lines(&out);
+    assert_eq!(got.len(), 2);
+    assert_eq!(
+        got[0]["url"],
+        "https://www.koreaherald.com/article/10915230"
+    );
+    assert_eq!(got[1]["page"], path(&not_found));
+    assert!(got[1]["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("not an article")));
+
+    let out = common::cli(&["extract", &path(&missing), &path(&article)]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an unreadable file fails the command"
+    );
+    let got = lines(&out);
+    assert_eq!(got.len(), 2, "the readable page is still extracted");
+    assert!(got[0]["error"]
+        .as_str()
+        .is_some_and(|e| e.contains("cannot read")));
+    assert_eq!(
+        got[1]["url"],
+        "https://www.koreaherald.com/article/10915230"
+    );
+}
+
+#[test]
+fn one_url_per_page_in_order_and_a_miscount_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = dir.path().join("a.html");
+    let b = dir.path().join("b.html");
+    std::fs::write(&a, FOREIGN).expect("write");
+    std::fs::write(&b, FOREIGN).expect("write");
+    let (a, b) = (a.to_str().expect("utf-8"), b.to_str().expect("utf-8"));
+    let out = common::cli(&[
+        "extract",
+        "--generic",
+        a,
+        b,
+        "--url",
+        "https://example.org/1",
+        "--url",
+        "https://example.org/2",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let got = lines(&out);
+    assert_eq!(got[0]["url"], "https://example.org/1");
+    assert_eq!(got[1]["url"], "https://example.org/2");
+
+    let out = common::cli(&["extract", a, b, "--url", "https://example.org/1"]);
+    assert!(!out.status.success());
+    assert!(
+        common::stderr(&out).contains("one --url per page"),
+        "{}",
+        common::stderr(&out)
+    );
+}
+
+#[test]
+fn generic_works_on_a_page_with_no_address_of_its_own() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = dir.path().join("harbour.html");
+    std::fs::write(&page, FOREIGN).expect("write");
+    let out = common::cli(&["extract", "--generic", page.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let got = lines(&out);
+    assert_eq!(got.len(), 1);
+    assert!(
+        got[0]["url"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("file://") && u.ends_with("/harbour.html")),
+        "the address comes from the file name: {}",
+        got[0]
+    );
+    let body = got[0]["body"].as_str().unwrap_or_default();
+    assert!(body.contains("harbour master published"), "{body}");
+    assert!(!body.contains("Copyright"), "{body}");
+
+    // A saved Herald page named by its id gets that article's address.
+    let named = dir.path().join("10915777.html");
+    std::fs::write(&named, FOREIGN).expect("write");
+    let out = common::cli(&["extract", "--generic", named.to_str().expect("utf-8")]);
+    assert_eq!(
+        lines(&out)[0]["url"],
+        "https://www.koreaherald.com/article/10915777"
+    );
+}

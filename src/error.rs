@@ -97,6 +97,32 @@ pub enum ArchiveError {
 }
 
 impl ArchiveError {
+    /// Whether the archive as a whole cannot take writes now (full disk,
+    /// another process's lock, read-only, I/O failure, no writer), as opposed
+    /// to refusing one record.
+    pub fn is_unavailable(&self) -> bool {
+        use rusqlite::ErrorCode::*;
+        match self {
+            ArchiveError::Sql { source, .. } | ArchiveError::Open { source, .. } => matches!(
+                source.sqlite_error_code(),
+                Some(
+                    DiskFull
+                        | DatabaseBusy
+                        | DatabaseLocked
+                        | ReadOnly
+                        | SystemIoFailure
+                        | CannotOpen
+                        | PermissionDenied
+                        | OutOfMemory
+                        | DatabaseCorrupt
+                        | NotADatabase
+                )
+            ),
+            ArchiveError::Panicked { .. } | ArchiveError::BadQuery { .. } => false,
+            _ => true,
+        }
+    }
+
     pub(crate) fn sql(context: &'static str) -> impl FnOnce(rusqlite::Error) -> Self {
         move |source| ArchiveError::Sql { context, source }
     }

@@ -519,3 +519,40 @@ fn a_page_naming_another_article_as_canonical_does_not_overwrite_it() {
     );
     assert_eq!(rev, 1, "and has no revision from the wrong page");
 }
+
+#[test]
+fn a_record_the_archive_refuses_fails_only_that_link() {
+    let s = setup(2);
+    // A debug-only fail point makes the archive refuse this one record.
+    let page = String::from_utf8(s.server.page("/article/10915230")).expect("utf-8");
+    let refused = page.replace(
+        "Chipmakers lift capex plans",
+        "Chipmakers lift capex plans herald-archiver test: refuse to store",
+    );
+    s.server
+        .script("/article/10915230", vec![Response::html(refused)]);
+    let summary = crawl(&s, &[]);
+    assert!(!summary.contains("run failed"), "{summary}");
+    let conn = db(&s.db);
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM articles"),
+        5,
+        "{summary}"
+    );
+    let reason: String = conn
+        .query_row(
+            "SELECT last_error FROM pending_fetches WHERE url = 'https://www.koreaherald.com/article/10915230'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("the refused link is queued for a retry");
+    assert!(reason.contains("could not be stored"), "{reason}");
+    assert_eq!(count(&conn, "SELECT count(*) FROM crawl_backlog"), 0);
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM crawl_runs WHERE status != 'ok'"
+        ),
+        0
+    );
+}

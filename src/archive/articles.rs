@@ -202,6 +202,18 @@ pub(super) fn store_in(
     fetched_at: &str,
     page: Option<&[u8]>,
 ) -> Result<(Stored, i64), ArchiveError> {
+    // A fail point for the tests of a record the archive refuses; not
+    // compiled into release builds.
+    #[cfg(debug_assertions)]
+    if record
+        .title
+        .contains("herald-archiver test: refuse to store")
+    {
+        return Err(ArchiveError::Sql {
+            context: "storing an article",
+            source: rusqlite::Error::InvalidParameterName("test fail point".into()),
+        });
+    }
     let e = ArchiveError::sql("storing an article");
     let hash = crate::dedup::content_hash(&record.body);
     let mut all: Vec<&str> = vec![record.url.as_str()];

@@ -41,15 +41,35 @@ impl Crawler {
         run: i64,
         tally: &Tally,
     ) -> Result<Outcome, Error> {
-        let job = self.prepare_link(work, section, run, tally).await;
-        self.writer.link(job).await
+        let job = self.prepare_link(&work, section, run, tally).await;
+        self.write_link(&work, job, section).await
+    }
+
+    /// Hands a link's outcome to the writer. When the archive refuses this
+    /// one record (not the archive as a whole: disk, lock), the link is
+    /// recorded as failed instead, so it does not stop every later run.
+    pub(super) async fn write_link(
+        &self,
+        work: &Work,
+        job: LinkJob,
+        section: &str,
+    ) -> Result<Outcome, Error> {
+        let (run, backlog) = (job.run, job.backlog.clone());
+        match self.writer.link(job).await {
+            Err(Error::Archive(e)) if !e.is_unavailable() => {
+                let why = format!("could not be stored: {}", chain(&e));
+                let done = self.failure(work, section, why, None);
+                self.writer.link(LinkJob { run, backlog, done }).await
+            }
+            other => other,
+        }
     }
 
     /// Fetch and extract: what is to be written for one link. Awaiting the
     /// write apart lets the next fetch start while the writer commits.
     pub(super) async fn prepare_link(
         &self,
-        work: Work,
+        work: &Work,
         section: &str,
         run: i64,
         tally: &Tally,
@@ -74,7 +94,7 @@ impl Crawler {
                 return job(done);
             }
             Err(e) => {
-                let done = self.failure(&work, section, chain(&e), None);
+                let done = self.failure(work, section, chain(&e), None);
                 return job(done);
             }
         };
@@ -96,15 +116,15 @@ impl Crawler {
                 let why = format!(
                     "held back: body of {chars} characters, under [extract] min_body_chars = {min}"
                 );
-                self.failure(&work, section, why, Some(page))
+                self.failure(work, section, why, Some(page))
             }
             Ok(Extracted::Refused(ExtractError::NotAnArticle { reason }, page)) => self.failure(
-                &work,
+                work,
                 section,
                 format!("not an article: {reason}"),
                 Some(page),
             ),
-            Err(why) => self.failure(&work, section, why, None),
+            Err(why) => self.failure(work, section, why, None),
         };
         job(done)
     }

@@ -460,9 +460,12 @@ impl Crawler {
             // does not hold one of the fetch slots.
             let outcomes = links
                 .take_until(stop.cancelled())
-                .map(|work| self.prepare_link(work, name, run_id, tally))
+                .map(|work| async move {
+                    let job = self.prepare_link(&work, name, run_id, tally).await;
+                    (work, job)
+                })
                 .buffer_unordered(self.config.http.concurrency.0)
-                .map(|job| self.writer.link(job))
+                .map(|(work, job)| async move { self.write_link(&work, job, name).await })
                 .buffer_unordered(WRITES_IN_FLIGHT);
             let mut outcomes = std::pin::pin!(outcomes);
             while let Some(outcome) = outcomes.next().await {

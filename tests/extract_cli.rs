@@ -122,3 +122,25 @@ fn generic_works_on_a_page_with_no_address_of_its_own() {
         "https://www.koreaherald.com/article/10915777"
     );
 }
+
+#[test]
+fn a_saved_page_is_read_in_the_charset_it_declares() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = dir.path().join("latin1.html");
+    let html = FOREIGN
+        .replace("<head>", "<head><meta charset=\"iso-8859-1\">")
+        .replace(
+            "The harbour master",
+            "The caf\u{e9} owner and the harbour master",
+        );
+    // Encoded as the page says: é is the single byte 0xE9.
+    let bytes: Vec<u8> = html.chars().map(|c| c as u32 as u8).collect();
+    std::fs::write(&page, bytes).expect("write");
+    let out = common::cli(&["extract", "--generic", page.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let body = lines(&out)[0]["body"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(body.contains("The café owner"), "{body}");
+}

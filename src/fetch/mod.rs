@@ -356,8 +356,8 @@ fn is_markup(content_type: &str) -> bool {
 }
 
 /// Charset from the header, else from a `<meta>` in the first KiB, else UTF-8
-/// with replacement characters.
-fn decode(bytes: &[u8], content_type: &str) -> String {
+/// with replacement characters. Also for saved pages (`extract`), with no header.
+pub fn decode(bytes: &[u8], content_type: &str) -> String {
     let label = charset_in(content_type).or_else(|| {
         let head = String::from_utf8_lossy(&bytes[..bytes.len().min(1024)]).to_ascii_lowercase();
         charset_in(&head)

@@ -313,7 +313,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         continue;
                     }
                 };
-                let html = String::from_utf8_lossy(&bytes);
+                // A saved page has no header: its <meta charset> (else UTF-8) decides.
+                let html = herald_archiver::fetch::decode(&bytes, "");
                 let given = urls
                     .get(i)
                     .cloned()

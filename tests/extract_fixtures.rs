@@ -211,3 +211,167 @@ fn the_extract_command_prints_one_json_record_per_page() {
         "{line}"
     );
 }
+
+#[test]
+fn no_layer_keeps_page_furniture_in_the_body() {
+    for page in [
+        "../extra/redesign-furniture-10999207.html",
+        "../extra/no-jsonld-no-selectors-10931870.html",
+        "../extra/byline-in-body-10921544.html",
+        "../extra/amp-jsonld-only-10930112.html",
+    ] {
+        let r = extract_page(page);
+        for junk in [
+            "Published :",
+            "Updated :",
+            "Posted :",
+            "Last modified",
+            "Most Popular",
+            "01 KOSPI",
+            "Share this",
+            "Subscribe",
+            "newsletter",
+            "Copyright",
+            "All Rights Reserved",
+            "(Photo: Yonhap)",
+            "Read more",
+            "Seoul, Washington begin",
+            "By Kim Arin",
+            "By Jeon",
+            "Customers wait at a bank branch",
+        ] {
+            assert!(!r.body.contains(junk), "{page}: body keeps {junk:?}");
+        }
+        assert!(!r.body.ends_with("Yonhap"), "{page}");
+    }
+}
+
+#[test]
+fn fields_from_page_rules_name_their_layer() {
+    let g3 = extract_page("../extra/g3-category-afp-20241112050456.html");
+    assert_eq!(g3.sources.get("section"), Some(&Layer::Generic));
+    assert_eq!(g3.sources.get("authors"), Some(&Layer::Generic));
+    let amp = extract_page("../extra/amp-jsonld-only-10930112.html");
+    assert_eq!(amp.layout, "unknown");
+    for field in ["body", "subtitle", "captions", "subsection", "images"] {
+        assert_eq!(amp.sources.get(field), Some(&Layer::JsonLd), "{field}");
+    }
+    let bare = extract_page("../extra/no-jsonld-no-selectors-10931870.html");
+    for field in [
+        "published_at",
+        "updated_at",
+        "section",
+        "captions",
+        "authors",
+    ] {
+        assert_eq!(bare.sources.get(field), Some(&Layer::Generic), "{field}");
+    }
+    let redesign = extract_page("../extra/redesign-furniture-10999207.html");
+    assert_eq!(redesign.layout, "unknown");
+    for field in [
+        "subtitle",
+        "authors",
+        "section",
+        "subsection",
+        "published_at",
+        "captions",
+    ] {
+        assert_eq!(
+            redesign.sources.get(field),
+            Some(&Layer::Generic),
+            "{field}"
+        );
+    }
+    // The publisher as JSON-LD author is less specific than the byline.
+    let inbody = extract_page("../extra/byline-in-body-10921544.html");
+    assert_eq!(inbody.authors, ["Kim Arin"]);
+    assert_eq!(inbody.sources.get("authors"), Some(&Layer::Generic));
+}
+
+#[test]
+fn the_list_page_gives_the_section_when_the_page_does_not() {
+    let html = r#"<html><head><title>Ferry service resumes - The Korea Herald</title>
+      <link rel="canonical" href="https://www.koreaherald.com/article/10900321"></head><body>
+      <div class="x-wrap"><h1>Ferry service resumes</h1><div class="x-body">
+      <p>Ferry service between Mokpo and Jeju resumed on Tuesday after a three-day suspension caused by high waves, the operator said.</p>
+      <p>About 2,000 passengers had been stranded on the island over the weekend, according to the local government.</p>
+      </div></div></body></html>"#;
+    let plain = extract::article(html, None, &Profile::herald(), &site()).expect("article");
+    assert_eq!(plain.section, None, "never invented");
+    for (list_page, section, subsection) in [
+        (
+            "/National/SocialAffairs",
+            "National",
+            Some("Social Affairs"),
+        ),
+        ("https://www.koreaherald.com/Business", "Business", None),
+        ("/list.php?ct=020101000000", "National", Some("Politics")),
+    ] {
+        let hints = extract::Hints {
+            given: None,
+            list_page: Some(list_page),
+        };
+        let r = extract::article_with(html, &Profile::herald(), &site(), &hints).expect("article");
+        assert_eq!(r.section.as_deref(), Some(section), "{list_page}");
+        assert_eq!(r.subsection.as_deref(), subsection, "{list_page}");
+        assert_eq!(r.sources.get("section"), Some(&Layer::Given));
+    }
+    // The page's own section wins over the list's.
+    let hints = extract::Hints {
+        given: None,
+        list_page: Some("/Business"),
+    };
+    let own = extract::article_with(
+        &read("site/article/10915012.html"),
+        &Profile::herald(),
+        &site(),
+        &hints,
+    )
+    .expect("article");
+    assert_eq!(own.section.as_deref(), Some("National"));
+}
+
+#[test]
+fn json_ld_breadcrumbs_give_the_sub_section() {
+    let html = r#"<html><head>
+      <link rel="canonical" href="https://www.koreaherald.com/article/10900777">
+      <script type="application/ld+json">[{"@type":"NewsArticle","headline":"Won rebounds",
+        "articleSection":"Business","datePublished":"2027-01-02T09:00:00+09:00"},
+        {"@type":"BreadcrumbList","itemListElement":[
+          {"@type":"ListItem","position":1,"name":"Home","item":"https://www.koreaherald.com/"},
+          {"@type":"ListItem","position":2,"name":"Business","item":"https://www.koreaherald.com/Business"},
+          {"@type":"ListItem","position":3,"name":"Market","item":{"@id":"https://www.koreaherald.com/Business/Market"}}]}]</script>
+      </head><body><div class="x"><p>The won rebounded against the dollar on Monday as exporters sold dollars ahead of the holidays, dealers said.</p>
+      <p>The currency closed at 1,382.5 won per dollar, up 6.1 won from the previous session.</p></div></body></html>"#;
+    let r = extract::article(html, None, &Profile::herald(), &site()).expect("article");
+    assert_eq!(r.section.as_deref(), Some("Business"));
+    assert_eq!(r.subsection.as_deref(), Some("Market"));
+    assert_eq!(r.sources.get("subsection"), Some(&Layer::JsonLd));
+}
+
+#[test]
+fn dates_come_from_time_elements_and_microdata_when_nothing_else_gives_them() {
+    let body = "<p>The won rebounded against the dollar on Monday as exporters sold dollars ahead of the holidays, dealers said.</p>\
+        <p>The currency closed at 1,382.5 won per dollar, up 6.1 won from the previous session.</p>";
+    let page = |dates: &str| {
+        format!(
+            "<html><head><title>Won rebounds - The Korea Herald</title>\
+             <link rel=\"canonical\" href=\"https://www.koreaherald.com/article/10900778\"></head>\
+             <body><div class=\"x\"><h1>Won rebounds</h1>{dates}<div class=\"y\">{body}</div></div></body></html>"
+        )
+    };
+    let html = page(
+        "<p>Posted <time datetime=\"2027-01-04T09:30:00+09:00\">Jan. 4</time> \
+         | <span>Updated <time datetime=\"2027-01-04T11:00\">11:00</time></span></p>",
+    );
+    let r = extract::article(&html, None, &Profile::herald(), &site()).expect("article");
+    assert_eq!(r.published_at.as_deref(), Some("2027-01-04T00:30:00Z"));
+    assert_eq!(r.updated_at.as_deref(), Some("2027-01-04T02:00:00Z"));
+    assert_eq!(r.sources.get("published_at"), Some(&Layer::Generic));
+    let html = page("<meta itemprop=\"datePublished\" content=\"2027-01-04 08:15\">");
+    let r = extract::article(&html, None, &Profile::herald(), &site()).expect("article");
+    assert_eq!(r.published_at.as_deref(), Some("2027-01-03T23:15:00Z"));
+    assert_eq!(r.updated_at, r.published_at);
+    let none = extract::article(&page(""), None, &Profile::herald(), &site()).expect("article");
+    assert_eq!(none.published_at, None, "never invented");
+}

@@ -169,3 +169,166 @@ fn inputs_that_once_crashed_stay_fixed() {
     }
     assert!(n >= 1, "no regression inputs in {}", dir.display());
 }
+
+/// Hostile shapes aimed at the page rules (furniture, bylines, sections,
+/// captions, dates): deep nesting, huge lists, attributes missing where the
+/// rules look for them. Each page must come back, without a panic, in
+/// bounded time.
+fn hostile_pages() -> Vec<(&'static str, String)> {
+    let head = r#"<html><head><title>Hostile page - The Korea Herald</title>
+        <link rel="canonical" href="https://www.koreaherald.com/article/10900009"></head><body>"#;
+    let para = "<p>The ministry said on Monday that the plan would be reviewed again next year, officials said.</p>";
+    let mut out = Vec::new();
+    // Deep nesting around the headline and the body: a body the selectors
+    // find (the page rules alone), and one only the generic layer can find
+    // (shallower: that layer's own cost grows with depth squared, as the
+    // HTML parser's does).
+    let depth = 1500;
+    out.push((
+        "deep-nesting",
+        format!(
+            "{head}{}<h1>Hostile page</h1><p>By Kim Arin</p><article id=\"articleText\">{}{}\
+             {}</article>{}</body></html>",
+            "<div class=\"author\">".repeat(depth),
+            "<div><section>".repeat(depth),
+            para.repeat(5),
+            "</section></div>".repeat(depth),
+            "</div>".repeat(depth)
+        ),
+    ));
+    out.push((
+        "deep-nesting-generic",
+        format!(
+            "{head}{}<h1>Hostile page</h1><p>By Kim Arin</p>{}{}</body></html>",
+            "<div class=\"author\">".repeat(300),
+            para.repeat(5),
+            "</div>".repeat(300)
+        ),
+    ));
+    out.push((
+        "deep-inline-nesting",
+        format!(
+            "{head}<h1>Hostile page</h1>{}{}</body></html>",
+            "<span><a href=\"/National\">".repeat(depth),
+            para.repeat(3)
+        ),
+    ));
+    // A huge "Most Popular" list, a huge navigation of active items, a huge
+    // breadcrumb, huge figure runs without src or alt.
+    out.push((
+        "huge-lists",
+        format!(
+            "{head}<nav>{}</nav><div class=\"breadcrumb\">{}</div><h1>Hostile page</h1>\
+             <div class=\"story\">{}<h3>Most Popular</h3>{}<ol>{}</ol></div></body></html>",
+            "<li class=\"on\"><a href=\"/National/Politics\">Politics</a></li>".repeat(5_000),
+            "<a href=\"/Business\">Business</a> &gt; ".repeat(2_000),
+            para.repeat(10),
+            "<p>01</p><p>A headline of another story</p>".repeat(2_000),
+            "<li>Read more</li><li>Published : Nov. 27, 2026 - 16:02</li>".repeat(3_000),
+        ),
+    ));
+    out.push((
+        "missing-attributes",
+        format!(
+            "{head}<div class=\"news_category\"><a>National</a><a href>Politics</a></div>\
+             <h1 class=\"news_title\">Hostile page</h1><span class=\"byline\"></span>\
+             <article id=\"articleText\">{}{}{}</article>\
+             <script type=\"application/ld+json\">{{\"@type\":\"NewsArticle\",\"articleSection\":[null,7,[]],\
+             \"image\":[{{\"caption\":null}},{{}},3],\"articleBody\":null,\"author\":[{{}},null],\
+             \"alternativeHeadline\":{{}}}}</script></body></html>",
+            "<figure><img><figcaption></figcaption></figure><img alt><amp-img></amp-img>".repeat(1_000),
+            para.repeat(4),
+            "<a class=\"on\"></a><li class=\"on\"><a></a></li><time datetime></time>".repeat(1_000),
+        ),
+    ));
+    // A JSON-LD body of a million short lines, and one huge line.
+    out.push((
+        "huge-json-ld-body",
+        format!(
+            "{head}<script type=\"application/ld+json\">{{\"@type\":\"NewsArticle\",\"headline\":\"Hostile\",\
+             \"articleBody\":\"{}{}\"}}</script><h1>Hostile</h1></body></html>",
+            "By AFP\\nPublished : Nov. 27, 2026 - 16:02\\n01 a 02 b 03 c\\n".repeat(10_000),
+            "x&amp;y ".repeat(30_000),
+        ),
+    ));
+    // Text lines that each rule reads, at full length.
+    out.push((
+        "long-lines",
+        format!(
+            "{head}<h1>Hostile page</h1><p>By {}</p><p>Published : {}</p>{}<p>{}</p></body></html>",
+            "Kim ".repeat(20_000),
+            "Nov. 27, 2026 - 16:02 Updated : ".repeat(5_000),
+            para.repeat(3),
+            "01 a 02 b ".repeat(20_000)
+        ),
+    ));
+    out
+}
+
+#[test]
+fn hostile_markup_is_handled_in_bounded_time() {
+    // Debug builds are slow; this bounds runaway (quadratic) work, not speed.
+    let budget = std::time::Duration::from_secs(
+        std::env::var("ROBUSTNESS_PAGE_SECONDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(60),
+    );
+    for (name, html) in hostile_pages() {
+        let started = std::time::Instant::now();
+        survive(html.as_bytes(), name);
+        let took = started.elapsed();
+        assert!(took < budget, "{name} took {took:?}");
+    }
+}
+
+#[test]
+fn furniture_rules_survive_any_text() {
+    let mut rng = Lcg(7);
+    let words = [
+        "By",
+        "Published",
+        ":",
+        "Updated",
+        "01",
+        "02",
+        "03",
+        "(Yonhap)",
+        "Most",
+        "Popular",
+        "Share",
+        "©",
+        "@",
+        "a@b.c",
+        "Nov.",
+        "27,",
+        "2026",
+        "-",
+        "16:02",
+        "\u{a0}",
+        "입력",
+        "Last",
+        "modified",
+        "(",
+        ")",
+        "[Photo",
+        "by",
+        "AFP]",
+        "Read",
+        "more",
+        "é",
+        "\u{0}",
+    ];
+    for _ in 0..300 {
+        let paragraphs: Vec<String> = (0..rng.below(12))
+            .map(|_| {
+                (0..rng.below(20))
+                    .map(|_| words[rng.below(words.len())])
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        let cleaned = extract::furniture::clean(paragraphs.clone(), &paragraphs, Some("By"));
+        assert!(cleaned.paragraphs.len() <= paragraphs.len());
+    }
+}

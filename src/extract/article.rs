@@ -5,8 +5,10 @@ use serde_json::Value;
 use url::Url;
 
 use super::blocks::paragraphs;
+use super::clues::{self, SectionGuess};
+use super::furniture;
 use super::text::{format_utc, parse_byline, parse_dateline, parse_datetime, squash};
-use super::{Layer, Record};
+use super::{Hints, Layer, Record};
 use crate::error::ExtractError;
 use crate::site::profile::{detect_layout, Profile, Sel};
 use crate::site::urls::SiteUrls;
@@ -23,6 +25,26 @@ pub fn article(
     profile: &Profile,
     site: &SiteUrls,
 ) -> Result<Record, ExtractError> {
+    article_with(
+        html,
+        profile,
+        site,
+        &Hints {
+            given,
+            ..Hints::default()
+        },
+    )
+}
+
+/// [`article`] with what the caller knows of the page beyond its address
+/// (the list page the link came from, for the section).
+pub fn article_with(
+    html: &str,
+    profile: &Profile,
+    site: &SiteUrls,
+    hints: &Hints<'_>,
+) -> Result<Record, ExtractError> {
+    let given = hints.given;
     let cleaned = super::prestrip::prestrip(html);
     let doc = Html::parse_document(&cleaned);
     let layout = detect_layout(&doc);
@@ -46,14 +68,30 @@ pub fn article(
             (Layer::Page, meta.title.clone().filter(|t| !is_site_name(t))),
         ],
     );
+    let headline_el = title.as_deref().and_then(|t| clues::headline(&doc, t));
     let subtitle = first(
         &mut note,
         "subtitle",
-        [(Layer::Selector, first_text(&doc, &profile.subtitle))],
+        [
+            (Layer::Selector, first_text(&doc, &profile.subtitle)),
+            (Layer::JsonLd, ld.alternative.clone()),
+            (Layer::Generic, headline_el.and_then(clues::subtitle_after)),
+        ],
     );
 
     let byline = first_text(&doc, &profile.byline).map(|b| parse_byline(&b));
-    let authors = match (byline, ld.authors) {
+    // The site's own name as the author says nothing more specific.
+    let ld_authors = ld
+        .authors
+        .clone()
+        .map(|names| {
+            names
+                .into_iter()
+                .filter(|n| !is_site_author(n))
+                .collect::<Vec<_>>()
+        })
+        .filter(|names| !names.is_empty());
+    let authors = match (byline, ld_authors) {
         (Some(names), _) if !names.is_empty() => {
             note("authors", Layer::Selector);
             names
@@ -65,19 +103,14 @@ pub fn article(
         _ => Vec::new(),
     };
 
-    let section = first(
+    let (section, subsection) = section_fields(
+        &doc,
+        profile,
+        &ld,
+        &meta,
+        headline_el,
+        hints.list_page,
         &mut note,
-        "section",
-        [
-            (Layer::Selector, section_name(&doc, &profile.section)),
-            (Layer::JsonLd, ld.section.clone()),
-            (Layer::Meta, meta.section.clone()),
-        ],
-    );
-    let subsection = first(
-        &mut note,
-        "subsection",
-        [(Layer::Selector, first_text(&doc, &profile.subsection))],
     );
 
     let (line_published, line_updated) = all_text(&doc, &profile.dateline)
@@ -111,41 +144,118 @@ pub fn article(
                 Layer::Meta,
                 meta.modified.as_deref().and_then(parse_datetime),
             ),
-            (Layer::Page, published_at),
         ],
     );
 
     let body_el = profile.body.iter().find_map(|s| doc.select(s.get()).next());
-    let mut body = body_el
-        .map(|el| paragraphs(el, &profile.body_strip).join("\n\n"))
+    let mut raw: Vec<String> = body_el
+        .map(|el| paragraphs(el, &profile.body_strip))
         .unwrap_or_default();
-    if !body.is_empty() {
-        note("body", Layer::Selector);
-    }
-    // No selector found the body: a layout we do not know. The generic layer
-    // still gets the text, and the run's drift check notices.
+    let mut body_layer = (!raw.is_empty()).then_some(Layer::Selector);
+    // No selector found the body: a layout we do not know. JSON-LD's
+    // `articleBody` when it is whole, else the generic layer; the run's
+    // drift check notices either way.
     let mut generic_title = None;
     let mut generic_byline = None;
-    if body.is_empty() {
-        let found = super::generic::extract(
-            &cleaned,
-            Some(url.as_str()),
-            &profile.body_strip,
-            title.as_deref(),
-        );
-        if let Some(g) = found {
-            body = g.paragraphs.join("\n\n");
-            note("body", Layer::Generic);
-            generic_title = g.title;
-            generic_byline = g.byline;
+    if raw.is_empty() {
+        let from_ld = ld.body.as_deref().map(body_paragraphs).unwrap_or_default();
+        let ld_chars: usize = from_ld.iter().map(|p| p.len()).sum();
+        if ld_chars >= 200 {
+            raw = from_ld;
+            body_layer = Some(Layer::JsonLd);
+        } else {
+            let found = super::generic::extract(
+                &cleaned,
+                Some(url.as_str()),
+                &profile.body_strip,
+                title.as_deref(),
+            );
+            if let Some(g) = found {
+                raw = g.paragraphs;
+                body_layer = Some(Layer::Generic);
+                generic_title = g.title;
+                generic_byline = g.byline;
+            } else if !from_ld.is_empty() {
+                raw = from_ld;
+                body_layer = Some(Layer::JsonLd);
+            }
         }
     }
-    let authors = match generic_byline.map(|b| parse_byline(&b)) {
-        Some(names) if authors.is_empty() && !names.is_empty() => {
-            note("authors", Layer::Generic);
-            names
+    // Where the body stands in the page: its captions and images are there.
+    let region = body_el.or_else(|| clues::region(&doc, &raw));
+
+    let mut captions = all_matches(&doc, &profile.captions)
+        .into_iter()
+        .map(|el| squash(&el.text().collect::<String>()))
+        .filter(|c| !c.is_empty())
+        .collect::<Vec<_>>();
+    if !captions.is_empty() {
+        note("captions", Layer::Selector);
+    } else {
+        let near = region
+            .map(|r| clues::captions_in(r, &raw))
+            .unwrap_or_default();
+        let (layer, found) = if !near.is_empty() {
+            (Layer::Generic, near)
+        } else if !ld.captions.is_empty() {
+            (Layer::JsonLd, ld.captions.clone())
+        } else {
+            (
+                Layer::Generic,
+                region.map(clues::alts_in).unwrap_or_default(),
+            )
+        };
+        if !found.is_empty() {
+            note("captions", layer);
+            captions = found;
         }
-        _ => authors,
+    }
+
+    let known_title = title.clone().or_else(|| generic_title.clone());
+    let tidy = furniture::clean(raw, &captions, known_title.as_deref());
+    let body = tidy.paragraphs.join("\n\n");
+    if let Some(layer) = body_layer.filter(|_| !body.is_empty()) {
+        note("body", layer);
+    }
+
+    // Authors the layout's selectors and the structured data did not give:
+    // a byline by the headline, a journalist block, a byline at the body's
+    // edges, what the generic layer saw, the author meta tag.
+    let authors = if authors.is_empty() {
+        let edge = Some(tidy.authors.clone())
+            .filter(|a| !a.is_empty())
+            .or_else(|| {
+                let r = region?;
+                let around = paragraphs(r, &profile.body_strip);
+                Some(furniture::clean(around, &captions, known_title.as_deref()).authors)
+                    .filter(|a| !a.is_empty())
+            });
+        let found = [
+            (Layer::Generic, headline_el.and_then(clues::byline_near)),
+            (Layer::Generic, clues::journalist_block(&doc)),
+            (Layer::Generic, edge),
+            (
+                Layer::Generic,
+                generic_byline
+                    .and_then(|b| furniture::byline_names(&b))
+                    .filter(|n| !n.is_empty()),
+            ),
+            (
+                Layer::Meta,
+                meta.author
+                    .as_deref()
+                    .and_then(furniture::byline_names)
+                    .map(|n| {
+                        n.into_iter()
+                            .filter(|n| !is_site_author(n))
+                            .collect::<Vec<_>>()
+                    })
+                    .filter(|n| !n.is_empty()),
+            ),
+        ];
+        first(&mut note, "authors", found).unwrap_or_default()
+    } else {
+        authors
     };
     let title = title.or_else(|| {
         let t = generic_title.filter(|t| !is_site_name(t))?;
@@ -153,14 +263,36 @@ pub fn article(
         Some(t)
     });
 
-    let captions = all_matches(&doc, &profile.captions)
-        .into_iter()
-        .map(|el| squash(&el.text().collect::<String>()))
-        .filter(|c| !c.is_empty())
-        .collect::<Vec<_>>();
-    if !captions.is_empty() {
-        note("captions", Layer::Selector);
-    }
+    // Dates JSON-LD, meta tags and the selectors did not give: microdata and
+    // `<time>`, then "Published : ..." lines in the body or the page (KST).
+    let page_dates = if published_at.is_none() || updated_at.is_none() {
+        let (mp, mu) = clues::dates_in_markup(&doc);
+        let (p, u) = (mp.or(tidy.published), mu.or(tidy.updated));
+        if p.is_some() && u.is_some() {
+            (p, u)
+        } else {
+            let (pp, pu) = clues::dates_in_page(&doc);
+            (p.or(pp), u.or(pu))
+        }
+    } else {
+        (None, None)
+    };
+    let published_at = published_at.or_else(|| {
+        let t = page_dates.0?;
+        note("published_at", Layer::Generic);
+        Some(t)
+    });
+    let updated_at = updated_at
+        .or_else(|| {
+            let t = page_dates.1?;
+            note("updated_at", Layer::Generic);
+            Some(t)
+        })
+        .or_else(|| {
+            let t = published_at?;
+            note("updated_at", Layer::Page);
+            Some(t)
+        });
 
     let images = if body_el.is_some() {
         let found = resolve_all(
@@ -174,20 +306,29 @@ pub fn article(
         }
         found
     } else {
-        // No article container matched: the structured data is all we have.
-        let (layer, list) = if ld.images.is_empty() {
+        // No article container matched: the structured data first, then
+        // the images where the body stands.
+        let from_meta = resolve_all(&url, meta.og_image.iter().map(String::as_str));
+        let candidates = [
             (
-                Layer::Meta,
-                meta.og_image.iter().cloned().collect::<Vec<_>>(),
-            )
-        } else {
-            (Layer::JsonLd, ld.images.clone())
-        };
-        let found = resolve_all(&url, list.iter().map(String::as_str));
-        if !found.is_empty() {
-            note("images", layer);
-        }
-        found
+                Layer::JsonLd,
+                resolve_all(&url, ld.images.iter().map(String::as_str)),
+            ),
+            (Layer::Meta, from_meta),
+            (
+                Layer::Generic,
+                resolve_all(
+                    &url,
+                    region.map(clues::images_in).unwrap_or_default().into_iter(),
+                ),
+            ),
+        ];
+        first(
+            &mut note,
+            "images",
+            candidates.map(|(l, v)| (l, Some(v).filter(|v| !v.is_empty()))),
+        )
+        .unwrap_or_default()
     };
 
     let Some(title) = title.filter(|_| !body.is_empty()) else {
@@ -240,6 +381,138 @@ fn is_site_name(t: &str) -> bool {
     t.eq_ignore_ascii_case("The Korea Herald") || t.eq_ignore_ascii_case("koreaherald.com")
 }
 
+/// Names that are the publisher, not a writer.
+fn is_site_author(n: &str) -> bool {
+    let l = n.trim().to_ascii_lowercase();
+    is_site_name(&l)
+        || matches!(
+            l.as_str(),
+            "korea herald"
+                | "the korea herald staff"
+                | "korea herald staff"
+                | "herald corporation"
+                | "herald corp"
+                | "herald corp."
+                | "koreaherald"
+        )
+}
+
+/// A deferred search for the section, run only when the ones before it fail.
+type FindSection<'a> = Box<dyn Fn() -> Option<SectionGuess> + 'a>;
+
+/// Section and sub-section, most specific source first: the profile's
+/// selectors, JSON-LD `articleSection`, `article:section`, breadcrumbs, a
+/// label over the headline, the navigation's active item, and last the list
+/// page the crawler found the link on. A sub-section is taken only from a
+/// source that agrees on the section.
+fn section_fields(
+    doc: &Html,
+    profile: &Profile,
+    ld: &JsonLd,
+    meta: &Meta,
+    headline: Option<ElementRef<'_>>,
+    list_page: Option<&str>,
+    note: &mut impl FnMut(&str, Layer),
+) -> (Option<String>, Option<String>) {
+    let guess = |section: Option<String>, subsection: Option<String>| {
+        section.map(|section| SectionGuess {
+            section,
+            subsection,
+        })
+    };
+    let selector_section = section_name(doc, &profile.section);
+    let selector_sub = first_text(doc, &profile.subsection);
+    let candidates: [(Layer, FindSection<'_>); 8] = [
+        (
+            Layer::Selector,
+            Box::new(|| guess(selector_section.clone(), selector_sub.clone())),
+        ),
+        (
+            Layer::JsonLd,
+            Box::new(|| {
+                guess(
+                    ld.section.as_deref().map(clues::normalize_section),
+                    ld.subsection.clone(),
+                )
+            }),
+        ),
+        (Layer::JsonLd, Box::new(|| ld.crumbs.clone())),
+        (
+            Layer::Meta,
+            Box::new(|| guess(meta.section.as_deref().map(clues::normalize_section), None)),
+        ),
+        (Layer::Generic, Box::new(|| clues::breadcrumbs(doc))),
+        (
+            Layer::Generic,
+            Box::new(|| headline.and_then(clues::category_label)),
+        ),
+        (Layer::Generic, Box::new(|| clues::nav_active(doc))),
+        (
+            Layer::Given,
+            Box::new(|| list_page.and_then(clues::from_list_page)),
+        ),
+    ];
+    let selector_sub = selector_sub.clone();
+    let mut section: Option<String> = None;
+    let mut subsection: Option<String> = None;
+    for (layer, find) in candidates.iter() {
+        let Some(g) = find() else {
+            continue;
+        };
+        match &section {
+            None => {
+                note("section", *layer);
+                section = Some(g.section);
+                if let Some(sub) = g.subsection {
+                    note("subsection", *layer);
+                    subsection = Some(sub);
+                    break;
+                }
+            }
+            Some(s) if s.eq_ignore_ascii_case(&g.section) => {
+                if let Some(sub) = g.subsection {
+                    note("subsection", *layer);
+                    subsection = Some(sub);
+                    break;
+                }
+            }
+            Some(_) => {}
+        }
+    }
+    drop(candidates);
+    // The layout's sub-section selector stands even without its section.
+    if subsection.is_none() {
+        if let Some(sub) = selector_sub {
+            note("subsection", Layer::Selector);
+            subsection = Some(sub);
+        }
+    }
+    (section, subsection)
+}
+
+/// JSON-LD `articleBody` to paragraphs: markup when it holds some, else
+/// lines.
+fn body_paragraphs(text: &str) -> Vec<String> {
+    let html = if text.contains("<p") || text.contains("<br") {
+        text.to_string()
+    } else {
+        text.replace('\n', "<br>")
+            .replace('<', "&lt;")
+            .replace("&lt;br>", "<br>")
+    };
+    let frag = Html::parse_fragment(&html);
+    paragraphs(frag.root_element(), &[])
+}
+
+/// HTML entities some sites leave in JSON-LD strings (`&#x27;`, `&amp;`).
+fn unescape(s: &str) -> String {
+    if !s.contains('&') {
+        return squash(s);
+    }
+    let frag = Html::parse_fragment(&s.replace('<', "&lt;"));
+    squash(&frag.root_element().text().collect::<String>())
+}
+
 /// The record's address: the page's own canonical one when it is an article
 /// address of the site, else `given` (canonicalised when it can be).
 fn address(
@@ -284,10 +557,16 @@ pub fn generic_record(
         .ok_or_else(|| ExtractError::NotAnArticle {
             reason: "the generic layer found no article text".into(),
         })?;
+    // The same cleanup as every layer's body gets in a record.
+    let captions = clues::region(&doc, &g.paragraphs)
+        .map(|r| clues::captions_in(r, &g.paragraphs))
+        .unwrap_or_default();
+    let tidy = furniture::clean(g.paragraphs, &captions, g.title.as_deref());
     let published_at = g
         .published
         .as_deref()
         .and_then(parse_datetime)
+        .or(tidy.published)
         .map(|t| format_utc(&t));
     let mut sources = BTreeMap::new();
     for field in ["title", "body", "authors", "published_at"] {
@@ -297,12 +576,16 @@ pub fn generic_record(
         url: url.to_string(),
         title: nfc(g.title.unwrap_or_default()),
         subtitle: None,
-        authors: g.byline.map(|b| parse_byline(&b)).unwrap_or_default(),
+        authors: g
+            .byline
+            .map(|b| parse_byline(&b))
+            .filter(|a| !a.is_empty())
+            .unwrap_or(tidy.authors),
         section: None,
         subsection: None,
         updated_at: published_at.clone(),
         published_at,
-        body: nfc(g.paragraphs.join("\n\n")),
+        body: nfc(tidy.paragraphs.join("\n\n")),
         captions: Vec::new(),
         images: Vec::new(),
         sources,
@@ -394,6 +677,7 @@ struct Meta {
     published: Option<String>,
     modified: Option<String>,
     section: Option<String>,
+    author: Option<String>,
     title: Option<String>,
 }
 
@@ -426,6 +710,7 @@ impl Meta {
                     "article:published_time" => &mut m.published,
                     "article:modified_time" => &mut m.modified,
                     "article:section" => &mut m.section,
+                    "author" | "article:author" if !content.starts_with("http") => &mut m.author,
                     _ => continue,
                 };
                 slot.get_or_insert(content);
@@ -460,7 +745,15 @@ struct JsonLd {
     /// `None` when the data has no `author` key; `Some([])` when it says none.
     authors: Option<Vec<String>>,
     section: Option<String>,
+    /// The second `articleSection` entry, when it is a list.
+    subsection: Option<String>,
+    alternative: Option<String>,
+    body: Option<String>,
     images: Vec<String>,
+    /// `caption` of the image objects.
+    captions: Vec<String>,
+    /// What a `BreadcrumbList` says of the section.
+    crumbs: Option<SectionGuess>,
 }
 
 impl JsonLd {
@@ -468,16 +761,26 @@ impl JsonLd {
         let Ok(sel) = Selector::parse(r#"script[type="application/ld+json"]"#) else {
             return JsonLd::default();
         };
-        for el in doc.select(&sel) {
+        let mut found: Option<JsonLd> = None;
+        let mut crumbs: Option<SectionGuess> = None;
+        for el in doc.select(&sel).take(20) {
             let text: String = el.text().collect();
             let Ok(value) = serde_json::from_str::<Value>(&text) else {
                 continue;
             };
-            if let Some(article) = find_article(&value) {
-                return JsonLd::from_value(article);
+            if found.is_none() {
+                found = find_typed(&value, "Article", 0).map(JsonLd::from_value);
+            }
+            if crumbs.is_none() {
+                crumbs = find_typed(&value, "BreadcrumbList", 0).and_then(breadcrumb_section);
+            }
+            if found.is_some() && crumbs.is_some() {
+                break;
             }
         }
-        JsonLd::default()
+        let mut ld = found.unwrap_or_default();
+        ld.crumbs = crumbs;
+        ld
     }
 
     fn from_value(v: &Value) -> JsonLd {
@@ -488,6 +791,12 @@ impl JsonLd {
                 .and_then(|m| m.get("@id").and_then(string_of).or_else(|| string_of(m)))
                 .or_else(|| s("url")),
             headline: s("headline"),
+            alternative: s("alternativeHeadline"),
+            body: v
+                .get("articleBody")
+                .and_then(|b| b.as_str())
+                .map(str::to_string)
+                .filter(|b| !b.trim().is_empty()),
             published: s("datePublished"),
             modified: s("dateModified"),
             authors: v.get("author").map(names),
@@ -495,38 +804,87 @@ impl JsonLd {
                 Value::Array(a) => a.iter().find_map(string_of),
                 other => string_of(other),
             }),
+            subsection: match v.get("articleSection") {
+                Some(Value::Array(a)) => a.iter().skip(1).find_map(string_of),
+                _ => None,
+            }
+            .filter(|s| !s.is_empty()),
             images: match v.get("image") {
                 Some(Value::Array(a)) => a.iter().filter_map(image_url).collect(),
                 Some(one) => image_url(one).into_iter().collect(),
                 None => Vec::new(),
             },
+            captions: {
+                let objects: Vec<&Value> = match v.get("image") {
+                    Some(Value::Array(a)) => a.iter().collect(),
+                    Some(one) => vec![one],
+                    None => Vec::new(),
+                };
+                let mut out: Vec<String> = Vec::new();
+                for c in objects
+                    .into_iter()
+                    .filter_map(|o| o.get("caption").and_then(string_of))
+                {
+                    if !c.is_empty() && !out.contains(&c) {
+                        out.push(c);
+                    }
+                }
+                out
+            },
+            crumbs: None,
         }
     }
 }
 
-fn find_article(v: &Value) -> Option<&Value> {
+/// The first object whose `@type` ends with `kind`, also inside `@graph`
+/// and lists (to a bounded depth: the data comes from the page).
+fn find_typed<'a>(v: &'a Value, kind: &str, depth: usize) -> Option<&'a Value> {
+    if depth > 8 {
+        return None;
+    }
     match v {
-        Value::Array(items) => items.iter().find_map(find_article),
+        Value::Array(items) => items
+            .iter()
+            .take(100)
+            .find_map(|i| find_typed(i, kind, depth + 1)),
         Value::Object(map) => {
-            let is_article = match map.get("@type") {
-                Some(Value::String(t)) => t.ends_with("Article"),
+            let is_kind = match map.get("@type") {
+                Some(Value::String(t)) => t.ends_with(kind),
                 Some(Value::Array(ts)) => ts
                     .iter()
-                    .any(|t| t.as_str().is_some_and(|t| t.ends_with("Article"))),
+                    .any(|t| t.as_str().is_some_and(|t| t.ends_with(kind))),
                 _ => false,
             };
-            if is_article {
+            if is_kind {
                 Some(v)
             } else {
-                map.get("@graph").and_then(find_article)
+                map.get("@graph")
+                    .and_then(|g| find_typed(g, kind, depth + 1))
             }
         }
         _ => None,
     }
 }
 
+/// The section a JSON-LD `BreadcrumbList` names (Home > Business > Finance).
+fn breadcrumb_section(list: &Value) -> Option<SectionGuess> {
+    let items = list.get("itemListElement")?.as_array()?;
+    let guesses = items.iter().take(20).filter_map(|it| {
+        let name = it
+            .get("name")
+            .or_else(|| it.get("item").and_then(|i| i.get("name")))
+            .and_then(string_of);
+        let href = it.get("item").and_then(|i| {
+            string_of(i).or_else(|| i.get("@id").or_else(|| i.get("url")).and_then(string_of))
+        });
+        href.and_then(|h| clues::section_of_href(&h, name.as_deref()))
+            .or_else(|| name.as_deref().and_then(clues::section_of_label))
+    });
+    clues::merge(guesses)
+}
+
 fn string_of(v: &Value) -> Option<String> {
-    v.as_str().map(squash)
+    v.as_str().map(unescape)
 }
 
 fn names(v: &Value) -> Vec<String> {

@@ -47,32 +47,51 @@ pub(super) fn paragraphs(root: ElementRef<'_>, strip: &[Sel]) -> Vec<String> {
     out
 }
 
-fn walk(el: ElementRef<'_>, strip: &[&Selector], out: &mut Vec<String>, current: &mut String) {
-    for child in el.children() {
-        match child.value() {
-            Node::Text(t) => current.push_str(t),
-            Node::Element(e) => {
-                let Some(child_el) = ElementRef::wrap(child) else {
-                    continue;
-                };
-                if strip.iter().any(|s| s.matches(&child_el)) {
+/// Depth-first over the tree with an explicit stack, so a page nested
+/// thousands of levels deep cannot exhaust the thread's stack.
+fn walk(root: ElementRef<'_>, strip: &[&Selector], out: &mut Vec<String>, current: &mut String) {
+    enum Step<'a> {
+        Text(&'a str),
+        Enter(ElementRef<'a>),
+        /// Leaving a block element: its text ends a paragraph.
+        Leave,
+    }
+    fn push_children<'a>(el: ElementRef<'a>, stack: &mut Vec<Step<'a>>) {
+        let at = stack.len();
+        for child in el.children() {
+            match child.value() {
+                Node::Text(t) => stack.push(Step::Text(t)),
+                Node::Element(_) => {
+                    if let Some(e) = ElementRef::wrap(child) {
+                        stack.push(Step::Enter(e));
+                    }
+                }
+                _ => {}
+            }
+        }
+        stack[at..].reverse();
+    }
+    let mut stack = Vec::new();
+    push_children(root, &mut stack);
+    while let Some(step) = stack.pop() {
+        match step {
+            Step::Text(t) => current.push_str(t),
+            Step::Leave => flush(out, current),
+            Step::Enter(el) => {
+                if strip.iter().any(|s| s.matches(&el)) {
                     continue;
                 }
-                let name = e.name();
+                let name = el.value().name();
                 if name == "br" {
                     flush(out, current);
                     continue;
                 }
-                let block = BLOCKS.contains(&name);
-                if block {
+                if BLOCKS.contains(&name) {
                     flush(out, current);
+                    stack.push(Step::Leave);
                 }
-                walk(child_el, strip, out, current);
-                if block {
-                    flush(out, current);
-                }
+                push_children(el, &mut stack);
             }
-            _ => {}
         }
     }
 }

@@ -4,6 +4,8 @@
 
 mod article;
 mod blocks;
+mod clues;
+pub mod furniture;
 pub mod generic;
 mod listing;
 mod prestrip;
@@ -13,8 +15,21 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use article::{article, generic_record};
+pub use article::{article, article_with, generic_record};
 pub use listing::listing;
+
+/// What the caller knows of a page beyond its HTML ([`article_with`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Hints<'a> {
+    /// The address the page was fetched under (or `--url`); the page's own
+    /// canonical address wins when it is an article address of the site.
+    pub given: Option<&'a url::Url>,
+    /// The section list page the link was found on: its path or address
+    /// (`/National/Politics`, `https://www.koreaherald.com/Business`,
+    /// `/list.php?ct=020100000000`), e.g. the section's configured `path`.
+    /// The last resort for `section`/`subsection`, recorded as `given`.
+    pub list_page: Option<&'a str>,
+}
 
 /// Which layer of the extractor gave a field.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

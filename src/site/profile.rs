@@ -161,6 +161,111 @@ pub fn detect_layout(doc: &scraper::Html) -> &'static str {
         .map_or("unknown", |(name, _)| name)
 }
 
+/// A section of the site: its stable name (the G4 path segment, which the
+/// records use), the labels pages show for it, its old `list.php?ct=` code
+/// prefix, and its sub-sections as (path segment, label, code prefix).
+#[derive(Debug)]
+pub struct SectionInfo {
+    pub name: &'static str,
+    pub labels: &'static [&'static str],
+    pub code: &'static str,
+    pub subs: &'static [(&'static str, &'static str, &'static str)],
+}
+
+/// The sections the site is known to have (`../shared/herald-site.md`). A
+/// label or a link found by the page rules counts as a section only when it
+/// names one of these, so a kicker ("Diplomacy") is never taken for one.
+pub const SECTIONS: &[SectionInfo] = &[
+    SectionInfo {
+        name: "National",
+        labels: &["National"],
+        code: "0201",
+        subs: &[
+            ("Politics", "Politics", "020101"),
+            ("SocialAffairs", "Social Affairs", "020102"),
+            ("ForeignAffairs", "Foreign Affairs", "020103"),
+            ("NorthKorea", "North Korea", "020104"),
+            ("Defense", "Defense", "020106"),
+            ("Science", "Science", "020107"),
+            ("Education", "Education", "020109"),
+        ],
+    },
+    SectionInfo {
+        name: "Business",
+        labels: &["Business"],
+        code: "0202",
+        subs: &[
+            ("Economy", "Economy", ""),
+            ("Finance", "Finance", ""),
+            ("Industry", "Industry", ""),
+            ("Technology", "Technology", ""),
+            ("Market", "Market", ""),
+        ],
+    },
+    SectionInfo {
+        name: "LifenCulture",
+        labels: &[
+            "Life&Culture",
+            "Life & Culture",
+            "Life and Culture",
+            "LifenCulture",
+        ],
+        code: "",
+        subs: &[
+            ("Culture", "Culture", ""),
+            ("Travel", "Travel", ""),
+            ("Fashion", "Fashion", ""),
+            ("Food", "Food", ""),
+            ("Books", "Books", ""),
+            ("Kpop", "K-pop", ""),
+            ("Film", "Film", ""),
+            ("Television", "Television", ""),
+        ],
+    },
+    SectionInfo {
+        name: "Life&Style",
+        labels: &["Life&Style", "Life & Style"],
+        code: "0203",
+        subs: &[],
+    },
+    SectionInfo {
+        name: "Entertainment",
+        labels: &["Entertainment"],
+        code: "0204",
+        subs: &[],
+    },
+    SectionInfo {
+        name: "Sports",
+        labels: &["Sports"],
+        code: "0205",
+        subs: &[
+            ("Soccer", "Soccer", ""),
+            ("Baseball", "Baseball", ""),
+            ("Golf", "Golf", ""),
+            ("MoreSports", "More Sports", ""),
+        ],
+    },
+    SectionInfo {
+        name: "World",
+        labels: &["World"],
+        code: "0212",
+        subs: &[
+            ("WorldNews", "World News", ""),
+            ("WorldBusiness", "World Business", ""),
+        ],
+    },
+    SectionInfo {
+        name: "Opinion",
+        labels: &["Opinion"],
+        code: "0206",
+        subs: &[
+            ("Editorial", "Editorial", ""),
+            ("Viewpoints", "Viewpoints", ""),
+            ("Columnists", "Columnists", ""),
+        ],
+    },
+];
+
 fn builtin(s: &str) -> Sel {
     match Sel::parse(s) {
         Ok(sel) => sel,

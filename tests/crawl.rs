@@ -556,3 +556,32 @@ fn a_record_the_archive_refuses_fails_only_that_link() {
         0
     );
 }
+
+#[test]
+fn a_page_that_names_no_section_gets_the_section_of_the_list_it_was_found_on() {
+    let s = setup(2);
+    let plain = r#"<!doctype html><html><head><title>Ferry service resumes after storm</title>
+<link rel="canonical" href="https://www.koreaherald.com/article/10915230"></head>
+<body><div class="page"><h1>Ferry service resumes after storm</h1>
+<p>Ferries between Mokpo and the southern islands resumed on Sunday after two days of high winds kept every boat in port, the operator said.</p>
+<p>About 3,000 passengers had been waiting on the mainland, and extra sailings were added through Monday evening to clear the backlog.</p>
+<p>The weather agency said calmer seas are expected for the rest of the week.</p></div></body></html>"#;
+    s.server
+        .script("/article/10915230", vec![Response::html(plain)]);
+    crawl(&s, &["--section", "Business"]);
+    let conn = db(&s.db);
+    let failed: Option<String> = conn
+        .query_row("SELECT last_error FROM pending_fetches WHERE url LIKE '%10915230'", [], |r| r.get(0))
+        .ok();
+    assert_eq!(failed, None, "the page is archived");
+    let (section, source): (Option<String>, String) = conn
+        .query_row(
+            "SELECT section, json_extract(sources, '$.section') FROM articles
+             WHERE url = 'https://www.koreaherald.com/article/10915230'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("archived");
+    assert_eq!(section.as_deref(), Some("Business"));
+    assert_eq!(source, "given", "recorded as coming from the crawler");
+}

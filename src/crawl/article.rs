@@ -21,6 +21,9 @@ pub(super) struct Work {
     pub in_backlog: bool,
     /// A re-check of an archived article, with the validators it was saved with.
     pub revisit: Option<Validators>,
+    /// The path of the section list it was found on: the last resort for
+    /// the record's section when the page names none.
+    pub list_page: Option<String>,
 }
 
 /// How extracting one fetched page ended.
@@ -98,7 +101,7 @@ impl Crawler {
                 return job(done);
             }
         };
-        let extracted = self.extract(body, &work.link).await;
+        let extracted = self.extract(body, work).await;
         let done = match extracted {
             Ok(Extracted::Article(record, page)) => {
                 tally.health.observe(&record, false);
@@ -155,9 +158,11 @@ impl Crawler {
 
     /// Parses off the async threads. A panic in the parser fails this page
     /// only (`Err` with what happened).
-    async fn extract(&self, body: String, link: &Link) -> Result<Extracted, String> {
+    async fn extract(&self, body: String, work: &Work) -> Result<Extracted, String> {
+        let link = &work.link;
         let (site, profile) = (self.site.clone(), self.profile.clone());
         let given = link.canonical.clone();
+        let list_page = work.list_page.clone();
         let keep_pages = self.config.archive.keep_pages;
         let min_body = self.config.extract.min_body_chars;
         let task = tokio::task::spawn_blocking(move || {
@@ -167,7 +172,11 @@ impl Crawler {
             if body.contains("<!-- herald-archiver test: panic while extracting -->") {
                 panic!("test fail point: extraction panics on this page");
             }
-            let mut record = match extract::article(&body, Some(&given), &profile, &site) {
+            let hints = extract::Hints {
+                given: Some(&given),
+                list_page: list_page.as_deref(),
+            };
+            let mut record = match extract::article_with(&body, &profile, &site, &hints) {
                 Ok(r) => r,
                 Err(e) => return Extracted::Refused(e, compress(&body)),
             };

@@ -244,6 +244,7 @@ impl Crawler {
                     link,
                     in_backlog: true,
                     revisit: None,
+                    list_page: Some(cx.section.path.0.clone()),
                 };
                 if cx.out.send(work).await.is_err() {
                     return Ok(PageEnd::Stopped);

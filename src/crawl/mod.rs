@@ -415,6 +415,7 @@ impl Crawler {
                 link,
                 in_backlog,
                 revisit: None,
+                list_page: Some(section.path.0.clone()),
             });
         }
 

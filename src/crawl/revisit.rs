@@ -90,6 +90,7 @@ impl Crawler {
                         link,
                         in_backlog: false,
                         revisit: Some(v),
+                        list_page: None,
                     };
                     self.archive_link(work, &section, id, tally).await
                 })

@@ -205,7 +205,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     anyhow::bail!("no section named {name:?} in the config");
                 }
             }
-            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let runtime = runtime()?;
             runtime.block_on(crawl_once(config, revisit, pages, sections, force, wait))
         }
         Command::Search {
@@ -345,7 +345,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "warn,herald_archiver={}",
                 config.daemon.log_level.0
             ));
-            let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+            let runtime = runtime()?;
             runtime.block_on(herald_archiver::daemon::run(path, config))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -461,4 +461,15 @@ fn address_from_file_name(page: &Path) -> Option<Url> {
     }
     let absolute = std::path::absolute(page).ok()?;
     Url::from_file_path(absolute).ok()
+}
+
+/// The async runtime. Its blocking threads parse pages, so they get the
+/// stack of a main thread (8 MiB) rather than tokio's 2 MiB: deeply nested
+/// markup must not overflow it.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(8 << 20)
+        .build()
+        .context("starting the async runtime")
 }

@@ -571,7 +571,11 @@ fn a_page_that_names_no_section_gets_the_section_of_the_list_it_was_found_on() {
     crawl(&s, &["--section", "Business"]);
     let conn = db(&s.db);
     let failed: Option<String> = conn
-        .query_row("SELECT last_error FROM pending_fetches WHERE url LIKE '%10915230'", [], |r| r.get(0))
+        .query_row(
+            "SELECT last_error FROM pending_fetches WHERE url LIKE '%10915230'",
+            [],
+            |r| r.get(0),
+        )
         .ok();
     assert_eq!(failed, None, "the page is archived");
     let (section, source): (Option<String>, String) = conn

@@ -103,8 +103,8 @@ impl ArchiveError {
     pub fn is_unavailable(&self) -> bool {
         use rusqlite::ErrorCode::*;
         match self {
-            ArchiveError::Sql { source, .. } | ArchiveError::Open { source, .. } => matches!(
-                source.sqlite_error_code(),
+            ArchiveError::Sql { .. } | ArchiveError::Open { .. } => matches!(
+                self.sqlite_code(),
                 Some(
                     DiskFull
                         | DatabaseBusy
@@ -120,6 +120,16 @@ impl ArchiveError {
             ),
             ArchiveError::Panicked { .. } | ArchiveError::BadQuery { .. } => false,
             _ => true,
+        }
+    }
+
+    /// SQLite's code for the error under this one, if there is one.
+    pub fn sqlite_code(&self) -> Option<rusqlite::ErrorCode> {
+        match self {
+            ArchiveError::Sql { source, .. }
+            | ArchiveError::Open { source, .. }
+            | ArchiveError::Migration { source, .. } => source.sqlite_error_code(),
+            _ => None,
         }
     }
 

@@ -141,11 +141,6 @@ impl Archive {
         Ok(true)
     }
 
-    /// Marks an article as checked now (a 304 answer on revisit).
-    pub fn touch(&self, url: &str, now: &str) -> Result<(), ArchiveError> {
-        touch_in(&self.conn, url, now)
-    }
-
     /// Articles published since `young_since` and not checked since `checked_before`.
     pub fn revisit_due(
         &self,
@@ -170,14 +165,6 @@ impl Archive {
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(ArchiveError::sql("listing articles to revisit"))?;
         Ok(rows)
-    }
-
-    /// Whether this address belongs to an archived article.
-    pub fn is_known(&self, url: &str) -> Result<bool, ArchiveError> {
-        self.conn
-            .prepare_cached("SELECT 1 FROM article_urls WHERE url = ?1")
-            .and_then(|mut st| st.exists([url]))
-            .map_err(ArchiveError::sql("looking up an address"))
     }
 }
 

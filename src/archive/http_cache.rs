@@ -23,16 +23,6 @@ impl Archive {
             .map_err(ArchiveError::sql("reading HTTP validators"))?
             .unwrap_or_default())
     }
-
-    /// Saves the validators of a 200 answer (only a 200 may change them).
-    pub fn save_validators(
-        &self,
-        url: &str,
-        v: &Validators,
-        now: &str,
-    ) -> Result<(), ArchiveError> {
-        save_in(&self.conn, url, v, now)
-    }
 }
 
 pub(super) fn save_in(

@@ -35,7 +35,7 @@ pub use queue::{LinkState, PendingPolicy, Progress, ProgressUpdate};
 pub use readers::Readers;
 pub use runs::{RunEnd, RunRow, SectionStatus};
 pub use search::{day_start, Hit, Search};
-pub use upkeep::{describe_write_error, free_bytes, MIN_FREE_BYTES};
+pub use upkeep::{check_disk, describe_write_error, free_bytes, MIN_FREE_BYTES};
 pub use writer::{LinkDone, LinkJob, Writer, WriterHealth};
 
 pub use crate::model::{RunCounts, RunStatus, Stored, Validators};

@@ -94,13 +94,6 @@ impl Archive {
         Ok(rows)
     }
 
-    pub fn backlog_len(&self, section: &str) -> Result<u32, ArchiveError> {
-        self.conn
-            .prepare_cached("SELECT count(*) FROM crawl_backlog WHERE section = ?1")
-            .and_then(|mut st| st.query_row([section], |r| r.get(0)))
-            .map_err(ArchiveError::sql("counting the backlog"))
-    }
-
     pub fn progress(&self, section: &str) -> Result<Option<Progress>, ArchiveError> {
         self.conn
             .prepare_cached(
@@ -118,16 +111,6 @@ impl Archive {
                 .optional()
             })
             .map_err(ArchiveError::sql("reading list progress"))
-    }
-
-    /// Saves (`Some`) or ends (`None`) a section's reading of its list.
-    pub fn set_progress(
-        &self,
-        section: &str,
-        progress: Option<&Progress>,
-        now: &str,
-    ) -> Result<(), ArchiveError> {
-        set_progress_in(&self.conn, section, progress, now)
     }
 
     /// The state of each of a list page's links, for a reading begun at `since`.

@@ -34,10 +34,6 @@ impl Readers {
         }
     }
 
-    pub fn path(&self) -> &Path {
-        &self.path
-    }
-
     /// Runs `f` on a read-only connection, off the async threads.
     pub async fn read<T, F>(&self, f: F) -> Result<T, Error>
     where
@@ -51,9 +47,8 @@ impl Readers {
         }
     }
 
-    /// As [`Readers::read`], on the calling thread (which must not be an
-    /// async worker).
-    pub fn read_blocking<T>(
+    /// As [`Readers::read`], on the calling thread (a blocking one).
+    fn read_blocking<T>(
         &self,
         f: impl FnOnce(&Archive) -> Result<T, ArchiveError>,
     ) -> Result<T, ArchiveError> {

@@ -79,20 +79,8 @@ impl Archive {
         Ok(self.conn.last_insert_rowid())
     }
 
-    /// Records how a run ended. The article counts are already in the row
-    /// (see [`count_outcome`]); everything else comes from `counts`.
-    pub fn finish_run(
-        &self,
-        id: i64,
-        counts: &RunCounts,
-        status: RunStatus,
-        error: Option<&str>,
-        now: &str,
-    ) -> Result<(), ArchiveError> {
-        finish_in(&self.conn, id, counts, status, error, now)
-    }
-
-    /// Ends a run: counts what it leaves in the backlog, records its status,
+    /// Ends a run: counts what it leaves in the backlog, records its status
+    /// (the article counts are already in the row, see [`count_outcome`]),
     /// and, when it ended well with nothing left to do, saves the validators
     /// of its list pages (so the next run may get a 304). One transaction.
     /// Returns the links left in the backlog.

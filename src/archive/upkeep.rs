@@ -44,19 +44,10 @@ impl Archive {
             .map_err(ArchiveError::sql("checkpointing the WAL"))
     }
 
-    /// Whether a write can be made now: a real write (so a read-only file or
-    /// a full disk shows), waiting at most `wait` for another process's lock,
-    /// and enough free space for the next batch.
+    /// Whether a write can be made now: a real write (so a read-only file
+    /// shows), waiting at most `wait` for another process's lock. A full disk
+    /// may still take it (the WAL reuses its space): see [`check_disk`].
     pub fn check_writable(&self, wait: Duration) -> Result<(), String> {
-        if let Some(free) = free_bytes(&self.path) {
-            if free < MIN_FREE_BYTES {
-                return Err(format!(
-                    "archive {} cannot take writes: its disk is full ({} KiB free); free some space",
-                    self.path.display(),
-                    free / 1024
-                ));
-            }
-        }
         let _ = self.conn.busy_timeout(wait);
         let result = self.conn.execute_batch(
             "BEGIN IMMEDIATE;
@@ -65,9 +56,15 @@ impl Archive {
              ROLLBACK;",
         );
         let _ = self.conn.busy_timeout(super::DEFAULT_BUSY_TIMEOUT);
-        result.map_err(|e| {
+        result.map_err(|source| {
             let _ = self.conn.execute_batch("ROLLBACK");
-            describe_write_error(&self.path, &e)
+            describe_write_error(
+                &self.path,
+                &ArchiveError::Sql {
+                    context: "checking the archive takes writes",
+                    source,
+                },
+            )
         })
     }
 
@@ -80,12 +77,18 @@ impl Archive {
             .execute_batch("PRAGMA wal_autocheckpoint = 16384; PRAGMA cache_size = -16384;")
             .map_err(ArchiveError::sql("tuning the writer's connection"))
     }
+}
 
-    /// Sets how long statements wait for another process's lock.
-    pub fn set_busy_timeout(&self, wait: Duration) -> Result<(), ArchiveError> {
-        self.conn
-            .busy_timeout(wait)
-            .map_err(ArchiveError::sql("setting the busy timeout"))
+/// `Err` with what to do when the archive's disk has less than
+/// [`MIN_FREE_BYTES`] free.
+pub fn check_disk(path: &Path) -> Result<(), String> {
+    match free_bytes(path) {
+        Some(free) if free < MIN_FREE_BYTES => Err(format!(
+            "archive {} cannot take writes: its disk is full ({} KiB free); free some space",
+            path.display(),
+            free / 1024
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -100,9 +103,9 @@ pub fn free_bytes(path: &Path) -> Option<u64> {
 }
 
 /// A write error in words a user can act on.
-pub fn describe_write_error(path: &Path, e: &rusqlite::Error) -> String {
+pub fn describe_write_error(path: &Path, e: &ArchiveError) -> String {
     use rusqlite::ErrorCode;
-    let what = match e.sqlite_error_code() {
+    let what = match e.sqlite_code() {
         Some(ErrorCode::DatabaseBusy) | Some(ErrorCode::DatabaseLocked) => {
             "another process holds its write lock (an open sqlite3 or Datasette write?)"
         }
@@ -118,7 +121,8 @@ pub fn describe_write_error(path: &Path, e: &rusqlite::Error) -> String {
         _ => "the write failed",
     };
     format!(
-        "archive {} cannot take writes: {what} ({e})",
-        path.display()
+        "archive {} cannot take writes: {what} ({})",
+        path.display(),
+        crate::error::chain(e)
     )
 }

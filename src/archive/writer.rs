@@ -127,9 +127,7 @@ impl WriterHealth {
     fn observe<T>(&self, path: &Path, result: &Result<T, ArchiveError>) {
         match result {
             Ok(_) => self.ok(),
-            Err(ArchiveError::Sql { source, .. }) => {
-                self.failed(describe_write_error(path, source));
-            }
+            Err(e @ ArchiveError::Sql { .. }) => self.failed(describe_write_error(path, e)),
             Err(_) => {}
         }
     }
@@ -354,7 +352,7 @@ fn write_batch(archive: &mut Archive, batch: Batch, health: &WriterHealth) {
             return;
         }
         Ok(Err(e)) if batch.len() == 1 => {
-            health.failed(describe_write_error(archive.path(), sql_source(&e)));
+            health.failed(describe_write_error(archive.path(), &e));
             if let Some((_, reply)) = batch.into_iter().next() {
                 let _ = reply.send(Err(e));
             }
@@ -387,19 +385,10 @@ fn write_batch(archive: &mut Archive, batch: Batch, health: &WriterHealth) {
             Ok(_) => health.ok(),
             Err(e) => {
                 tracing::warn!(error = %chain(e), "a link could not be written");
-                health.failed(describe_write_error(archive.path(), sql_source(e)));
+                health.failed(describe_write_error(archive.path(), e));
             }
         }
         let _ = reply.send(result);
-    }
-}
-
-/// The SQLite error under an archive error, for describing it.
-fn sql_source(e: &ArchiveError) -> &rusqlite::Error {
-    static OTHER: rusqlite::Error = rusqlite::Error::InvalidQuery;
-    match e {
-        ArchiveError::Sql { source, .. } => source,
-        _ => &OTHER,
     }
 }
 

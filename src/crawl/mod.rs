@@ -30,7 +30,7 @@ use crate::error::{chain, Error};
 use crate::extract::text::format_utc;
 use crate::fetch::{FetchStats, Fetcher, Pacer, Robots};
 use crate::metrics::Metrics;
-use crate::model::{RunCounts, RunStatus, SectionReport, REVISIT};
+use crate::model::{Outcome, RunCounts, RunStatus, SectionReport, REVISIT};
 use crate::site::profile::Profile;
 use crate::site::urls::SiteUrls;
 
@@ -400,13 +400,12 @@ impl Crawler {
                 continue;
             };
             let link = self.site.link(parsed);
-            if !robots.allowed(&link.fetch) && in_backlog {
+            let allowed = robots.allowed(&link.fetch);
+            if !allowed && in_backlog {
                 tracing::warn!(%url, "robots.txt now forbids this backlog link: dropped");
                 forbidden.push(url);
-                run.counts.skipped += 1;
-                continue;
             }
-            if seen.contains(&link.canonical) || !robots.allowed(&link.fetch) {
+            if !allowed || seen.contains(&link.canonical) {
                 run.counts.skipped += 1;
                 continue;
             }
@@ -452,8 +451,6 @@ impl Crawler {
         let tally = &run.tally;
         let (run_id, name) = (run.id, section.name.as_str());
         let consume = async {
-            let mut counts = RunCounts::default();
-            let mut broken = None;
             let links = futures_util::stream::unfold(rx, |mut rx| async move {
                 rx.recv().await.map(|w| (w, rx))
             });
@@ -468,26 +465,7 @@ impl Crawler {
                 .buffer_unordered(self.config.http.concurrency.0)
                 .map(|(work, job)| async move { self.write_link(&work, job, name).await })
                 .buffer_unordered(WRITES_IN_FLIGHT);
-            let mut outcomes = std::pin::pin!(outcomes);
-            while let Some(outcome) = outcomes.next().await {
-                match outcome {
-                    Ok(o) => counts.count(o),
-                    Err(e) => {
-                        if broken.is_none() {
-                            // The writer's account names the cause (disk full, lock).
-                            let why = self
-                                .writer
-                                .health()
-                                .last_error()
-                                .unwrap_or_else(|| chain(&e));
-                            tracing::error!(section = name, error = %why, "this run stops, its links stay in the backlog");
-                            broken = Some(why);
-                        }
-                        stop.cancel();
-                    }
-                }
-            }
-            (counts, broken)
+            self.tally_outcomes(outcomes, &stop, name).await
         };
         let (listed, (counts, broken)) = tokio::join!(produce, consume);
         let listed = match listed {
@@ -501,6 +479,40 @@ impl Crawler {
         run.broken = broken;
         self.finish(run, listed.error, cancel, listed.validators)
             .await
+    }
+}
+
+impl Crawler {
+    /// Counts what a run's links came to. The first link the archive could
+    /// not record stops the run (`stop`); returns why, in the writer's words
+    /// (disk full, lock held) when it has them.
+    async fn tally_outcomes(
+        &self,
+        outcomes: impl futures_util::Stream<Item = Result<Outcome, Error>>,
+        stop: &CancellationToken,
+        section: &str,
+    ) -> (RunCounts, Option<String>) {
+        let mut counts = RunCounts::default();
+        let mut broken = None;
+        let mut outcomes = std::pin::pin!(outcomes);
+        while let Some(outcome) = outcomes.next().await {
+            match outcome {
+                Ok(o) => counts.count(o),
+                Err(e) => {
+                    if broken.is_none() {
+                        let why = self
+                            .writer
+                            .health()
+                            .last_error()
+                            .unwrap_or_else(|| chain(&e));
+                        tracing::error!(section, error = %why, "this run stops, its links stay where they were");
+                        broken = Some(why);
+                    }
+                    stop.cancel();
+                }
+            }
+        }
+        (counts, broken)
     }
 }
 

@@ -11,9 +11,9 @@ use url::Url;
 
 use super::article::Work;
 use super::Crawler;
-use crate::error::{chain, Error};
+use crate::error::Error;
 use crate::extract::text::format_utc;
-use crate::model::{RunCounts, SectionReport, REVISIT};
+use crate::model::{SectionReport, REVISIT};
 
 impl Crawler {
     /// Re-checks archived articles that are still young. `None` when none is
@@ -80,38 +80,20 @@ impl Crawler {
         run.counts.links_found = todo.len() as u32;
         let (tally, id) = (&run.tally, run.id);
         let stop = cancel.child_token();
-        let (counts, broken) = {
-            let mut counts = RunCounts::default();
-            let mut broken = None;
-            let outcomes = futures_util::stream::iter(todo.into_iter().zip(validators))
-                .take_until(stop.cancelled())
-                .map(|((link, section), v)| async move {
-                    let work = Work {
-                        link,
-                        in_backlog: false,
-                        revisit: Some(v),
-                        list_page: None,
-                    };
-                    self.archive_link(work, &section, id, tally).await
-                })
-                .buffer_unordered(self.config.http.concurrency.0);
-            let mut outcomes = std::pin::pin!(outcomes);
-            while let Some(outcome) = outcomes.next().await {
-                match outcome {
-                    Ok(o) => counts.count(o),
-                    Err(e) => {
-                        let why = self.writer.health().last_error();
-                        broken.get_or_insert_with(|| why.unwrap_or_else(|| chain(&e)));
-                        stop.cancel();
-                    }
-                }
-            }
-            (counts, broken)
-        };
-        run.counts.new_revisions += counts.new_revisions;
-        run.counts.unchanged += counts.unchanged;
-        run.counts.duplicates += counts.duplicates;
-        run.counts.failures += counts.failures;
+        let outcomes = futures_util::stream::iter(todo.into_iter().zip(validators))
+            .take_until(stop.cancelled())
+            .map(|((link, section), v)| async move {
+                let work = Work {
+                    link,
+                    in_backlog: false,
+                    revisit: Some(v),
+                    list_page: None,
+                };
+                self.archive_link(work, &section, id, tally).await
+            })
+            .buffer_unordered(self.config.http.concurrency.0);
+        let (counts, broken) = self.tally_outcomes(outcomes, &stop, REVISIT).await;
+        super::merge(&mut run.counts, &counts, &Default::default());
         run.broken = broken;
         self.finish(run, None, cancel, Vec::new()).await.map(Some)
     }

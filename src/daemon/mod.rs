@@ -87,16 +87,7 @@ impl Shared {
             .await
             .map_err(|_| "the scheduler loop does not answer".to_string())?
             .map_err(|_| "the scheduler loop has stopped".to_string())?;
-        let path = self.writer.path().to_path_buf();
-        if let Some(free) = crate::archive::free_bytes(&path) {
-            if free < crate::archive::MIN_FREE_BYTES {
-                return Err(format!(
-                    "archive {} cannot take writes: its disk is full ({} KiB free); free some space",
-                    path.display(),
-                    free / 1024
-                ));
-            }
-        }
+        crate::archive::check_disk(self.writer.path())?;
         match tokio::time::timeout(
             Duration::from_millis(600),
             self.writer.probe(Duration::from_millis(300)),

@@ -1,6 +1,10 @@
 //! A local mirror of one section, `/Mirror`, with N distinct articles (100
-//! per list page, newest first), for tests that need a crawl long enough to
-//! be stopped in the middle. Article answers can be slowed down.
+//! per list page, newest first): for tests that need a crawl long enough to
+//! be stopped in the middle (article answers can be slowed down), and for
+//! the crawl benchmark (`examples/mirror_server.rs`). `/__stats` answers how
+//! many article and list pages were served.
+
+#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,9 +28,20 @@ pub struct Mirror {
 }
 
 impl Mirror {
+    /// The fixture bill page with each article's own id, headline and
+    /// paragraphs (~10 KiB), on a free port.
     pub fn start(total: u64, delay: Duration) -> Mirror {
-        let template =
-            include_str!("../fixtures/koreaherald/site/article/10915012.html").to_string();
+        Mirror::start_with(total, delay, Mirror::template().to_string(), 0)
+    }
+
+    /// The page every article is made from.
+    pub fn template() -> &'static str {
+        include_str!("../fixtures/koreaherald/site/article/10915012.html")
+    }
+
+    /// Articles made from `template` (a page of article TEMPLATE_ID), on
+    /// `port` of 127.0.0.1 (0: any free port).
+    pub fn start_with(total: u64, delay: Duration, template: String, port: u16) -> Mirror {
         let delay_ms = Arc::new(AtomicU64::new(delay.as_millis() as u64));
         let articles = Arc::new(AtomicU64::new(0));
         let lists = Arc::new(AtomicU64::new(0));
@@ -40,6 +55,14 @@ impl Mirror {
             robots.clone(),
         );
         let handler = move |target: &str| -> Response {
+            if target == "/__stats" {
+                let body = format!(
+                    "articles={} listings={}\n",
+                    a.load(Ordering::Relaxed),
+                    l.load(Ordering::Relaxed)
+                );
+                return Response::html(body);
+            }
             if target == "/robots.txt" {
                 let text = r.lock().map(|t| t.clone()).unwrap_or_default();
                 return Response::status(200, text.into_bytes()).content_type("text/plain");
@@ -70,7 +93,7 @@ impl Mirror {
             }
             Response::not_found()
         };
-        let server = Server::start(0, Arc::new(handler)).expect("mirror server");
+        let server = Server::start(port, Arc::new(handler)).expect("mirror server");
         Mirror {
             server,
             total,

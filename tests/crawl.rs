@@ -450,17 +450,13 @@ fn search_and_status_before_any_crawl_say_what_to_do_and_create_nothing() {
     assert!(!s.db.exists());
 }
 
-#[test]
-fn a_panic_while_extracting_one_page_fails_only_that_link() {
-    let s = setup(2);
-    let page = String::from_utf8(s.server.page("/article/10915230")).expect("utf-8");
-    let poisoned = page.replace(
-        "</body>",
-        "<!-- herald-archiver test: panic while extracting --></body>",
-    );
+/// Crawls with the chips article (10915230) served as `page`, and checks
+/// that only that link failed: queued for a retry with a reason containing
+/// `reason`, every other article archived, every run finished, nothing left.
+fn assert_only_the_chips_link_fails(s: &Setup, page: String, reason: &str) {
     s.server
-        .script("/article/10915230", vec![Response::html(poisoned)]);
-    let summary = crawl(&s, &[]);
+        .script("/article/10915230", vec![Response::html(page)]);
+    let summary = crawl(s, &[]);
     assert!(!summary.contains("run failed"), "{summary}");
     let conn = db(&s.db);
     assert_eq!(
@@ -468,14 +464,14 @@ fn a_panic_while_extracting_one_page_fails_only_that_link() {
         5,
         "{summary}"
     );
-    let reason: String = conn
+    let error: String = conn
         .query_row(
             "SELECT last_error FROM pending_fetches WHERE url = 'https://www.koreaherald.com/article/10915230'",
             [],
             |r| r.get(0),
         )
         .expect("the failing link is queued for a retry");
-    assert!(reason.contains("extraction panicked"), "{reason}");
+    assert!(error.contains(reason), "{error}");
     assert_eq!(
         count(
             &conn,
@@ -485,6 +481,17 @@ fn a_panic_while_extracting_one_page_fails_only_that_link() {
         "every run finished"
     );
     assert_eq!(count(&conn, "SELECT count(*) FROM crawl_backlog"), 0);
+}
+
+#[test]
+fn a_panic_while_extracting_one_page_fails_only_that_link() {
+    let s = setup(2);
+    let page = String::from_utf8(s.server.page("/article/10915230")).expect("utf-8");
+    let poisoned = page.replace(
+        "</body>",
+        "<!-- herald-archiver test: panic while extracting --></body>",
+    );
+    assert_only_the_chips_link_fails(&s, poisoned, "extraction panicked");
 }
 
 #[test]
@@ -529,32 +536,7 @@ fn a_record_the_archive_refuses_fails_only_that_link() {
         "Chipmakers lift capex plans",
         "Chipmakers lift capex plans herald-archiver test: refuse to store",
     );
-    s.server
-        .script("/article/10915230", vec![Response::html(refused)]);
-    let summary = crawl(&s, &[]);
-    assert!(!summary.contains("run failed"), "{summary}");
-    let conn = db(&s.db);
-    assert_eq!(
-        count(&conn, "SELECT count(*) FROM articles"),
-        5,
-        "{summary}"
-    );
-    let reason: String = conn
-        .query_row(
-            "SELECT last_error FROM pending_fetches WHERE url = 'https://www.koreaherald.com/article/10915230'",
-            [],
-            |r| r.get(0),
-        )
-        .expect("the refused link is queued for a retry");
-    assert!(reason.contains("could not be stored"), "{reason}");
-    assert_eq!(count(&conn, "SELECT count(*) FROM crawl_backlog"), 0);
-    assert_eq!(
-        count(
-            &conn,
-            "SELECT count(*) FROM crawl_runs WHERE status != 'ok'"
-        ),
-        0
-    );
+    assert_only_the_chips_link_fails(&s, refused, "could not be stored");
 }
 
 #[test]

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::server::FixtureServer;
+use common::wait_for;
 use rusqlite::Connection;
 
 struct Daemon {
@@ -168,14 +169,6 @@ fn spawn(dir: tempfile::TempDir) -> Daemon {
         .spawn()
         .expect("start the daemon");
     Daemon { child, dir, notes }
-}
-
-fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !cond() {
-        assert!(start.elapsed() < limit, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn runs(d: &Daemon, section: &str, status: &str) -> i64 {
@@ -427,6 +420,13 @@ fn http_get(port: u16, path: &str) -> (String, Duration) {
     (out, start.elapsed())
 }
 
+/// A count from the archive at `db`, 0 while it cannot be read yet.
+fn count_at(db: &Path, sql: &str) -> i64 {
+    Connection::open(db)
+        .and_then(|c| c.query_row(sql, [], |r| r.get(0)))
+        .unwrap_or(0)
+}
+
 fn start_with_health(server: &FixtureServer, archive_dir: &Path) -> (Daemon, u16) {
     let port = free_port();
     let dir = tempfile::tempdir().expect("tempdir");
@@ -447,11 +447,7 @@ fn health_says_503_within_a_second_while_another_process_holds_the_archive_lock(
     let archive_dir = tempfile::tempdir().expect("tempdir");
     let (mut d, port) = start_with_health(&server, archive_dir.path());
     let db = archive_dir.path().join("archive.db");
-    let count = |sql: &str| -> i64 {
-        Connection::open(&db)
-            .and_then(|c| c.query_row(sql, [], |r| r.get(0)))
-            .unwrap_or(0)
-    };
+    let count = |sql: &str| count_at(&db, sql);
     wait_for("a National run", Duration::from_secs(10), || {
         count("SELECT count(*) FROM crawl_runs WHERE status = 'ok'") == 1
     });
@@ -487,11 +483,7 @@ fn health_says_503_on_a_full_disk_and_200_once_space_is_freed() {
     let server = common::fast_fixture_server();
     let (mut d, port) = start_with_health(&server, &disk.0);
     let db = disk.0.join("archive.db");
-    let count = |sql: &str| -> i64 {
-        Connection::open(&db)
-            .and_then(|c| c.query_row(sql, [], |r| r.get(0)))
-            .unwrap_or(0)
-    };
+    let count = |sql: &str| count_at(&db, sql);
     wait_for("a National run", Duration::from_secs(10), || {
         count("SELECT count(*) FROM crawl_runs WHERE status = 'ok'") == 1
     });

@@ -83,11 +83,13 @@ impl Mirror {
                 .and_then(|i| i.parse::<u64>().ok())
             {
                 if (FIRST_ID..FIRST_ID + total).contains(&id) {
+                    // Counted on arrival: a request in flight when its
+                    // crawler is killed is counted before the test looks.
+                    a.fetch_add(1, Ordering::SeqCst);
                     let ms = d.load(Ordering::Relaxed);
                     if ms > 0 {
                         std::thread::sleep(Duration::from_millis(ms));
                     }
-                    a.fetch_add(1, Ordering::SeqCst);
                     return Response::html(pages::mirror_article(&template, TEMPLATE_ID, id));
                 }
             }

@@ -24,7 +24,6 @@ use std::hash::BuildHasher;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-
 use std::time::Duration;
 
 use chrono::Utc;
@@ -97,16 +96,19 @@ impl Shared {
             Ok(Ok(())) => Ok("ok"),
             Ok(Err(why)) => Err(why),
             // The writer is on something else: judge by what it last saw.
-            Err(_) => match self.writer.health().busy_for() {
-                _ if self.writer.health().last_error().is_some() => {
-                    Err(self.writer.health().last_error().unwrap_or_default())
+            Err(_) => {
+                let writer = self.writer.health();
+                if let Some(why) = writer.last_error() {
+                    return Err(why);
                 }
-                Some(d) if d > WRITER_STUCK => Err(format!(
-                    "the archive writer has been on one write for {} s (is another process holding the archive's lock?)",
-                    d.as_secs()
-                )),
-                _ => Ok("ok (the archive writer is busy)"),
-            },
+                match writer.busy_for() {
+                    Some(d) if d > WRITER_STUCK => Err(format!(
+                        "the archive writer has been on one write for {} s (is another process holding the archive's lock?)",
+                        d.as_secs()
+                    )),
+                    _ => Ok("ok (the archive writer is busy)"),
+                }
+            }
         }
     }
 }

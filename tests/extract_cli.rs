@@ -144,3 +144,39 @@ fn a_saved_page_is_read_in_the_charset_it_declares() {
         .to_string();
     assert!(body.contains("The café owner"), "{body}");
 }
+
+#[test]
+fn explain_shows_each_fields_layer_rule_and_the_other_layers() {
+    let root = common::fixtures();
+    let g4 = root.join("site/article/10915012.html");
+    let redesign = root.join("../extra/redesign-furniture-10999207.html");
+    let (a, b) = (g4.to_string_lossy(), redesign.to_string_lossy());
+    let out = common::cli(&["extract", "--explain", &a, &b]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let text = common::stdout(&out);
+    let (first, second) = text
+        .split_once(&format!("== {}\n", redesign.display()))
+        .expect("one block per page, in order");
+    assert!(
+        first.starts_with(&format!("== {}\n", g4.display())),
+        "{text}"
+    );
+    // The G4 page: the layout's selectors, with what the others would give.
+    assert!(first.contains("title: selector h1.news_title\n"), "{first}");
+    assert!(first.contains("    jsonld   headline"), "{first}");
+    assert!(
+        first.contains("body: selector article#articleText\n"),
+        "{first}"
+    );
+    // The redesign: no selector fits, and every field says where it came from.
+    assert!(second.contains("layout: unknown"), "{second}");
+    assert!(
+        second.contains("body: generic main-content finder"),
+        "{second}"
+    );
+    assert!(
+        second.contains("  - selector article#articleText"),
+        "{second}"
+    );
+    assert!(second.contains("section: generic breadcrumbs"), "{second}");
+}

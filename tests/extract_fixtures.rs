@@ -375,3 +375,61 @@ fn dates_come_from_time_elements_and_microdata_when_nothing_else_gives_them() {
     let none = extract::article(&page(""), None, &Profile::herald(), &site()).expect("article");
     assert_eq!(none.published_at, None, "never invented");
 }
+
+#[test]
+fn explaining_a_page_changes_nothing_and_names_the_source_of_every_field() {
+    let profile = Profile::herald();
+    for (_, page) in cases() {
+        let html = read(&page);
+        let plain = extract::article(&html, None, &profile, &site()).expect("an article");
+        let (record, why) = extract::explain(&html, &profile, &site(), &extract::Hints::default());
+        let record = record.expect("an article");
+        assert_eq!(record, plain, "{page}: --explain changed the record");
+        assert_eq!(why.layout, record.layout, "{page}");
+        assert_eq!(why.error, None, "{page}");
+        // The kept source of each field is the one the record names.
+        for (field, layer) in &record.sources {
+            let chosen = why
+                .chosen(field)
+                .unwrap_or_else(|| panic!("{page}: {field} unexplained"));
+            assert_eq!(chosen.layer, *layer, "{page}: {field}");
+            assert!(
+                chosen.value.is_some(),
+                "{page}: {field} kept a source that gave nothing"
+            );
+            assert!(!chosen.rule.is_empty(), "{page}: {field}");
+        }
+        // A field the record lacks was looked for, and nothing was kept.
+        for field in ["subtitle", "section", "subsection"] {
+            let tried = why.fields.get(field).map_or(0, Vec::len);
+            assert!(tried > 1, "{page}: {field} tried {tried} sources");
+            if !record.sources.contains_key(field) {
+                assert!(why.chosen(field).is_none(), "{page}: {field}");
+            }
+        }
+    }
+}
+
+#[test]
+fn explaining_a_page_that_is_no_article_says_why_and_what_was_found() {
+    let html = r#"<html><head><title>Markets</title>
+        <link rel="canonical" href="https://www.koreaherald.com/article/10900001"></head>
+        <body><h1>Markets</h1></body></html>"#;
+    let (record, why) = extract::explain(
+        html,
+        &Profile::herald(),
+        &site(),
+        &extract::Hints::default(),
+    );
+    assert!(record.is_err());
+    assert!(
+        why.error
+            .as_deref()
+            .is_some_and(|e| e.contains("no article body")),
+        "{why:?}"
+    );
+    assert_eq!(why.chosen("title").map(|a| a.layer), Some(Layer::Page));
+    assert!(why.chosen("body").is_none());
+    let text = why.to_string();
+    assert!(text.contains("body: nothing found"), "{text}");
+}

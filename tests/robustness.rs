@@ -104,6 +104,12 @@ fn survive(bytes: &[u8], what: &str) {
         let _ = extract::article(&html, Some(&page), &profile, &site);
         let _ = extract::article(&html, None, &profile, &site);
         let _ = extract::generic_record(&html, Some(&page), &profile, &site);
+        let hints = extract::Hints {
+            given: Some(&page),
+            list_page: Some("/National/Politics"),
+        };
+        let (_, why) = extract::explain(&html, &profile, &site, &hints);
+        let _ = why.to_string();
         let _ = extract::listing(&html, &page, &profile, &site);
     }));
     if result.is_err() {

@@ -6,6 +6,7 @@ use url::Url;
 
 use super::blocks::paragraphs;
 use super::clues::{self, SectionGuess};
+use super::explain::{Attempt, BodyPreview, Explanation, Shown};
 use super::furniture;
 use super::text::{format_utc, parse_byline, parse_dateline, parse_datetime, squash};
 use super::{Hints, Layer, Record};
@@ -44,42 +45,207 @@ pub fn article_with(
     site: &SiteUrls,
     hints: &Hints<'_>,
 ) -> Result<Record, ExtractError> {
-    let given = hints.given;
+    extract_page(html, profile, site, hints, false).0
+}
+
+/// [`article_with`], and for each field every source tried, what each gave
+/// and which one the record kept (`extract --explain`). Sources after the
+/// kept one are also run, so this is slower than [`article_with`].
+pub fn explain(
+    html: &str,
+    profile: &Profile,
+    site: &SiteUrls,
+    hints: &Hints<'_>,
+) -> (Result<Record, ExtractError>, Explanation) {
+    let (record, explanation) = extract_page(html, profile, site, hints, true);
+    let mut explanation = explanation.unwrap_or_default();
+    explanation.error = record.as_ref().err().map(ToString::to_string);
+    (record, explanation)
+}
+
+/// Where a value was looked for: the profile's selectors (shown as the one
+/// that matched) or a named rule.
+#[derive(Clone, Copy)]
+enum Rule<'a> {
+    Named(&'static str),
+    Sels(&'a [Sel]),
+}
+
+/// Which layer gave each field; when explaining, also every source tried.
+struct Notes<'d> {
+    doc: &'d Html,
+    sources: BTreeMap<String, Layer>,
+    explain: Option<Explanation>,
+}
+
+impl<'d> Notes<'d> {
+    fn explaining(&self) -> bool {
+        self.explain.is_some()
+    }
+
+    /// Records one source tried for `field`. The value is only shown when
+    /// explaining; a chosen one is the field's source in the record.
+    fn tried(
+        &mut self,
+        field: &str,
+        layer: Layer,
+        rule: Rule<'_>,
+        value: Option<&dyn Shown>,
+        chosen: bool,
+    ) {
+        if chosen {
+            self.sources.insert(field.to_string(), layer);
+        }
+        let Some(explain) = &mut self.explain else {
+            return;
+        };
+        let rule = match rule {
+            Rule::Named(r) => r.to_string(),
+            Rule::Sels(sels) => sels
+                .iter()
+                .find(|s| self.doc.select(s.get()).next().is_some())
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_else(|| {
+                    let all: Vec<&str> = sels.iter().map(Sel::as_str).collect();
+                    all.join(", ")
+                }),
+        };
+        explain
+            .fields
+            .entry(field.to_string())
+            .or_default()
+            .push(Attempt {
+                layer,
+                rule,
+                value: value.map(Shown::shown),
+                chosen,
+            });
+    }
+
+    /// A field with a single source.
+    fn only<T: Shown>(&mut self, field: &str, layer: Layer, rule: Rule<'_>, value: &Option<T>) {
+        self.tried(
+            field,
+            layer,
+            rule,
+            value.as_ref().map(|v| v as &dyn Shown),
+            value.is_some(),
+        );
+    }
+}
+
+/// The first candidate with a value, noting which layer gave it.
+fn first<T: Shown, const N: usize>(
+    notes: &mut Notes<'_>,
+    field: &str,
+    candidates: [(Layer, Rule<'_>, Option<T>); N],
+) -> Option<T> {
+    let mut found = None;
+    for (layer, rule, value) in candidates {
+        let chosen = found.is_none() && value.is_some();
+        notes.tried(
+            field,
+            layer,
+            rule,
+            value.as_ref().map(|v| v as &dyn Shown),
+            chosen,
+        );
+        if chosen {
+            found = value;
+        }
+    }
+    found
+}
+
+fn extract_page(
+    html: &str,
+    profile: &Profile,
+    site: &SiteUrls,
+    hints: &Hints<'_>,
+    explaining: bool,
+) -> (Result<Record, ExtractError>, Option<Explanation>) {
     let cleaned = super::prestrip::prestrip(html);
     let doc = Html::parse_document(&cleaned);
     let layout = detect_layout(&doc);
-    let meta = Meta::read(&doc);
-    let ld = JsonLd::read(&doc);
-    let mut sources = BTreeMap::new();
-    let mut note = |field: &str, layer: Layer| {
-        sources.insert(field.to_string(), layer);
+    let mut notes = Notes {
+        doc: &doc,
+        sources: BTreeMap::new(),
+        explain: explaining.then(|| Explanation {
+            layout: layout.to_string(),
+            ..Explanation::default()
+        }),
     };
+    let record = fields(&cleaned, &doc, profile, site, hints, &mut notes);
+    (record, notes.explain)
+}
 
-    let (url, layer) = address(&meta, ld.id.as_ref(), given, site)?;
-    note("url", layer);
+fn fields(
+    cleaned: &str,
+    doc: &Html,
+    profile: &Profile,
+    site: &SiteUrls,
+    hints: &Hints<'_>,
+    notes: &mut Notes<'_>,
+) -> Result<Record, ExtractError> {
+    let layout = detect_layout(doc);
+    let meta = Meta::read(doc);
+    let ld = JsonLd::read(doc);
+
+    let (url, layer) = address(&meta, ld.id.as_ref(), hints.given, site)?;
+    let url_rule = match layer {
+        Layer::Given => "the address fetched (or --url)",
+        _ => "link[rel=canonical], og:url, JSON-LD @id",
+    };
+    notes.only("url", layer, Rule::Named(url_rule), &Some(url.clone()));
 
     let title = first(
-        &mut note,
+        notes,
         "title",
         [
-            (Layer::Selector, first_text(&doc, &profile.title)),
-            (Layer::JsonLd, ld.headline.clone()),
-            (Layer::Meta, meta.og_title.clone()),
-            (Layer::Page, meta.title.clone().filter(|t| !is_site_name(t))),
+            (
+                Layer::Selector,
+                Rule::Sels(&profile.title),
+                first_text(doc, &profile.title),
+            ),
+            (Layer::JsonLd, Rule::Named("headline"), ld.headline.clone()),
+            (
+                Layer::Meta,
+                Rule::Named("meta[property=og:title]"),
+                meta.og_title.clone(),
+            ),
+            (
+                Layer::Page,
+                Rule::Named("<title>"),
+                meta.title.clone().filter(|t| !is_site_name(t)),
+            ),
         ],
     );
-    let headline_el = title.as_deref().and_then(|t| clues::headline(&doc, t));
+    let headline_el = title.as_deref().and_then(|t| clues::headline(doc, t));
     let subtitle = first(
-        &mut note,
+        notes,
         "subtitle",
         [
-            (Layer::Selector, first_text(&doc, &profile.subtitle)),
-            (Layer::JsonLd, ld.alternative.clone()),
-            (Layer::Generic, headline_el.and_then(clues::subtitle_after)),
+            (
+                Layer::Selector,
+                Rule::Sels(&profile.subtitle),
+                first_text(doc, &profile.subtitle),
+            ),
+            (
+                Layer::JsonLd,
+                Rule::Named("alternativeHeadline"),
+                ld.alternative.clone(),
+            ),
+            (
+                Layer::Generic,
+                Rule::Named("line after the headline"),
+                headline_el.and_then(clues::subtitle_after),
+            ),
         ],
     );
 
-    let byline = first_text(&doc, &profile.byline).map(|b| parse_byline(&b));
+    let byline = first_text(doc, &profile.byline)
+        .map(|b| parse_byline(&b))
+        .filter(|names| !names.is_empty());
     // The site's own name as the author says nothing more specific.
     let ld_authors = ld
         .authors
@@ -91,244 +257,395 @@ pub fn article_with(
                 .collect::<Vec<_>>()
         })
         .filter(|names| !names.is_empty());
-    let authors = match (byline, ld_authors) {
-        (Some(names), _) if !names.is_empty() => {
-            note("authors", Layer::Selector);
-            names
-        }
-        (_, Some(names)) => {
-            note("authors", Layer::JsonLd);
-            names
-        }
-        _ => Vec::new(),
-    };
 
     let (section, subsection) = section_fields(
-        &doc,
+        doc,
         profile,
         &ld,
         &meta,
         headline_el,
         hints.list_page,
-        &mut note,
+        notes,
     );
 
-    let (line_published, line_updated) = all_text(&doc, &profile.dateline)
+    let (line_published, line_updated) = all_text(doc, &profile.dateline)
         .map(|line| parse_dateline(&line))
         .unwrap_or((None, None));
     let published_at = first(
-        &mut note,
+        notes,
         "published_at",
         [
-            (Layer::Selector, line_published),
+            (
+                Layer::Selector,
+                Rule::Sels(&profile.dateline),
+                line_published,
+            ),
             (
                 Layer::JsonLd,
+                Rule::Named("datePublished"),
                 ld.published.as_deref().and_then(parse_datetime),
             ),
             (
                 Layer::Meta,
+                Rule::Named("meta[property=article:published_time]"),
                 meta.published.as_deref().and_then(parse_datetime),
             ),
         ],
     );
     let updated_at = first(
-        &mut note,
+        notes,
         "updated_at",
         [
-            (Layer::Selector, line_updated),
+            (Layer::Selector, Rule::Sels(&profile.dateline), line_updated),
             (
                 Layer::JsonLd,
+                Rule::Named("dateModified"),
                 ld.modified.as_deref().and_then(parse_datetime),
             ),
             (
                 Layer::Meta,
+                Rule::Named("meta[property=article:modified_time]"),
                 meta.modified.as_deref().and_then(parse_datetime),
             ),
         ],
     );
 
+    // The body: the profile's selectors, else JSON-LD's `articleBody` when
+    // it is whole, else the generic layer (a layout we do not know; the
+    // run's drift check notices either way), else a short `articleBody`.
     let body_el = profile.body.iter().find_map(|s| doc.select(s.get()).next());
-    let mut raw: Vec<String> = body_el
+    let from_selector: Vec<String> = body_el
         .map(|el| paragraphs(el, &profile.body_strip))
         .unwrap_or_default();
-    let mut body_layer = (!raw.is_empty()).then_some(Layer::Selector);
-    // No selector found the body: a layout we do not know. JSON-LD's
-    // `articleBody` when it is whole, else the generic layer; the run's
-    // drift check notices either way.
-    let mut generic_title = None;
-    let mut generic_byline = None;
-    if raw.is_empty() {
-        let from_ld = ld.body.as_deref().map(body_paragraphs).unwrap_or_default();
-        let ld_chars: usize = from_ld.iter().map(|p| p.len()).sum();
-        if ld_chars >= 200 {
-            raw = from_ld;
-            body_layer = Some(Layer::JsonLd);
-        } else {
-            let found = super::generic::extract(
-                &cleaned,
-                Some(url.as_str()),
-                &profile.body_strip,
-                title.as_deref(),
+    let need_more = from_selector.is_empty() || notes.explaining();
+    let from_ld = if need_more {
+        ld.body.as_deref().map(body_paragraphs).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let ld_whole = from_ld.iter().map(|p| p.len()).sum::<usize>() >= 200;
+    let generic = if from_selector.is_empty() && !ld_whole || notes.explaining() {
+        super::generic::extract(
+            cleaned,
+            Some(url.as_str()),
+            &profile.body_strip,
+            title.as_deref(),
+        )
+    } else {
+        None
+    };
+    let (raw, body_layer, body_rule) = if !from_selector.is_empty() {
+        (from_selector.clone(), Some(Layer::Selector), 0)
+    } else if ld_whole {
+        (from_ld.clone(), Some(Layer::JsonLd), 1)
+    } else if let Some(g) = &generic {
+        (g.paragraphs.clone(), Some(Layer::Generic), 2)
+    } else if !from_ld.is_empty() {
+        (from_ld.clone(), Some(Layer::JsonLd), 3)
+    } else {
+        (Vec::new(), None, 4)
+    };
+    if notes.explaining() {
+        let shown = |ps: &[String]| (!ps.is_empty()).then(|| BodyPreview(ps).shown());
+        let tries = [
+            (
+                Layer::Selector,
+                Rule::Sels(&profile.body),
+                shown(&from_selector),
+            ),
+            (
+                Layer::JsonLd,
+                Rule::Named("articleBody (200 chars or more)"),
+                shown(&from_ld).filter(|_| ld_whole),
+            ),
+            (
+                Layer::Generic,
+                Rule::Named("main-content finder"),
+                generic.as_ref().and_then(|g| shown(&g.paragraphs)),
+            ),
+            (
+                Layer::JsonLd,
+                Rule::Named("articleBody (short)"),
+                shown(&from_ld).filter(|_| !ld_whole),
+            ),
+        ];
+        for (i, (layer, rule, value)) in tries.into_iter().enumerate() {
+            notes.tried(
+                "body",
+                layer,
+                rule,
+                value.as_ref().map(|v| v as &dyn Shown),
+                i == body_rule,
             );
-            if let Some(g) = found {
-                raw = g.paragraphs;
-                body_layer = Some(Layer::Generic);
-                generic_title = g.title;
-                generic_byline = g.byline;
-            } else if !from_ld.is_empty() {
-                raw = from_ld;
-                body_layer = Some(Layer::JsonLd);
-            }
         }
     }
+    let (generic_title, generic_byline) = match (body_layer, generic) {
+        (Some(Layer::Generic), Some(g)) => (g.title, g.byline),
+        _ => (None, None),
+    };
     // Where the body stands in the page: its captions and images are there.
-    let region = body_el.or_else(|| clues::region(&doc, &raw));
+    let region = body_el.or_else(|| clues::region(doc, &raw));
 
-    let mut captions = all_matches(&doc, &profile.captions)
+    let from_selector: Vec<String> = all_matches(doc, &profile.captions)
         .into_iter()
         .map(|el| squash(&el.text().collect::<String>()))
         .filter(|c| !c.is_empty())
-        .collect::<Vec<_>>();
-    if !captions.is_empty() {
-        note("captions", Layer::Selector);
-    } else {
-        let near = region
+        .collect();
+    let explaining = notes.explaining();
+    let lazy = |run: bool, f: &dyn Fn() -> Vec<String>| {
+        Some(if run || explaining { f() } else { Vec::new() }).filter(|v| !v.is_empty())
+    };
+    let near = lazy(from_selector.is_empty(), &|| {
+        region
             .map(|r| clues::captions_in(r, &raw))
-            .unwrap_or_default();
-        let (layer, found) = if !near.is_empty() {
-            (Layer::Generic, near)
-        } else if !ld.captions.is_empty() {
-            (Layer::JsonLd, ld.captions.clone())
-        } else {
+            .unwrap_or_default()
+    });
+    let ld_captions = lazy(from_selector.is_empty(), &|| ld.captions.clone());
+    let alts = lazy(from_selector.is_empty(), &|| {
+        region.map(clues::alts_in).unwrap_or_default()
+    });
+    let captions = first(
+        notes,
+        "captions",
+        [
+            (
+                Layer::Selector,
+                Rule::Sels(&profile.captions),
+                Some(from_selector).filter(|v| !v.is_empty()),
+            ),
             (
                 Layer::Generic,
-                region.map(clues::alts_in).unwrap_or_default(),
-            )
-        };
-        if !found.is_empty() {
-            note("captions", layer);
-            captions = found;
-        }
-    }
+                Rule::Named("captions next to the body's images"),
+                near,
+            ),
+            (Layer::JsonLd, Rule::Named("image.caption"), ld_captions),
+            (
+                Layer::Generic,
+                Rule::Named("alt text of the body's images"),
+                alts,
+            ),
+        ],
+    )
+    .unwrap_or_default();
 
     let known_title = title.clone().or_else(|| generic_title.clone());
     let tidy = furniture::clean(raw, &captions, known_title.as_deref());
     let body = tidy.paragraphs.join("\n\n");
     if let Some(layer) = body_layer.filter(|_| !body.is_empty()) {
-        note("body", layer);
+        notes.sources.insert("body".to_string(), layer);
     }
 
-    // Authors the layout's selectors and the structured data did not give:
-    // a byline by the headline, a journalist block, a byline at the body's
+    // Authors: the layout's byline, JSON-LD, then what page rules find: a
+    // byline by the headline, a journalist block, a byline at the body's
     // edges, what the generic layer saw, the author meta tag.
-    let authors = if authors.is_empty() {
-        let edge = Some(tidy.authors.clone())
+    let more = (byline.is_none() && ld_authors.is_none()) || explaining;
+    let lazy_names = |f: &dyn Fn() -> Option<Vec<String>>| {
+        if more {
+            f().filter(|n| !n.is_empty())
+        } else {
+            None
+        }
+    };
+    let edge = lazy_names(&|| {
+        Some(tidy.authors.clone())
             .filter(|a| !a.is_empty())
             .or_else(|| {
                 let r = region?;
                 let around = paragraphs(r, &profile.body_strip);
                 Some(furniture::clean(around, &captions, known_title.as_deref()).authors)
-                    .filter(|a| !a.is_empty())
-            });
-        let found = [
-            (Layer::Generic, headline_el.and_then(clues::byline_near)),
-            (Layer::Generic, clues::journalist_block(&doc)),
-            (Layer::Generic, edge),
+            })
+    });
+    let authors = first(
+        notes,
+        "authors",
+        [
+            (Layer::Selector, Rule::Sels(&profile.byline), byline),
+            (Layer::JsonLd, Rule::Named("author"), ld_authors),
             (
                 Layer::Generic,
-                generic_byline
-                    .and_then(|b| furniture::byline_names(&b))
-                    .filter(|n| !n.is_empty()),
+                Rule::Named("byline next to the headline"),
+                lazy_names(&|| headline_el.and_then(clues::byline_near)),
+            ),
+            (
+                Layer::Generic,
+                Rule::Named("journalist block"),
+                lazy_names(&|| clues::journalist_block(doc)),
+            ),
+            (
+                Layer::Generic,
+                Rule::Named("byline at the body's start or end"),
+                edge,
+            ),
+            (
+                Layer::Generic,
+                Rule::Named("main-content finder's byline"),
+                lazy_names(&|| generic_byline.as_deref().and_then(furniture::byline_names)),
             ),
             (
                 Layer::Meta,
-                meta.author
-                    .as_deref()
-                    .and_then(furniture::byline_names)
-                    .map(|n| {
-                        n.into_iter()
-                            .filter(|n| !is_site_author(n))
-                            .collect::<Vec<_>>()
-                    })
-                    .filter(|n| !n.is_empty()),
+                Rule::Named("meta[name=author]"),
+                lazy_names(&|| {
+                    meta.author
+                        .as_deref()
+                        .and_then(furniture::byline_names)
+                        .map(|n| {
+                            n.into_iter()
+                                .filter(|n| !is_site_author(n))
+                                .collect::<Vec<_>>()
+                        })
+                }),
             ),
-        ];
-        first(&mut note, "authors", found).unwrap_or_default()
-    } else {
-        authors
+        ],
+    )
+    .unwrap_or_default();
+
+    let title = match title {
+        Some(t) => Some(t),
+        None => {
+            let t = generic_title.filter(|t| !is_site_name(t));
+            notes.only(
+                "title",
+                Layer::Generic,
+                Rule::Named("main-content finder's title"),
+                &t,
+            );
+            t
+        }
     };
-    let title = title.or_else(|| {
-        let t = generic_title.filter(|t| !is_site_name(t))?;
-        note("title", Layer::Generic);
-        Some(t)
-    });
 
     // Dates JSON-LD, meta tags and the selectors did not give: microdata and
     // `<time>`, then "Published : ..." lines in the body or the page (KST).
-    let page_dates = if published_at.is_none() || updated_at.is_none() {
-        let (mp, mu) = clues::dates_in_markup(&doc);
-        let (p, u) = (mp.or(tidy.published), mu.or(tidy.updated));
-        if p.is_some() && u.is_some() {
-            (p, u)
+    let (page_published, page_updated) =
+        if published_at.is_none() || updated_at.is_none() || explaining {
+            let (mp, mu) = clues::dates_in_markup(doc);
+            let (p, u) = (mp.or(tidy.published), mu.or(tidy.updated));
+            if p.is_some() && u.is_some() {
+                (p, u)
+            } else {
+                let (pp, pu) = clues::dates_in_page(doc);
+                (p.or(pp), u.or(pu))
+            }
         } else {
-            let (pp, pu) = clues::dates_in_page(&doc);
-            (p.or(pp), u.or(pu))
+            (None, None)
+        };
+    const DATE_RULE: Rule<'static> = Rule::Named("<time>, itemprop, \"Published :\" lines (KST)");
+    let published_at = match published_at {
+        Some(t) => {
+            notes.tried(
+                "published_at",
+                Layer::Generic,
+                DATE_RULE,
+                page_published.as_ref().map(|v| v as &dyn Shown),
+                false,
+            );
+            Some(t)
         }
-    } else {
-        (None, None)
+        None => {
+            notes.only("published_at", Layer::Generic, DATE_RULE, &page_published);
+            page_published
+        }
     };
-    let published_at = published_at.or_else(|| {
-        let t = page_dates.0?;
-        note("published_at", Layer::Generic);
-        Some(t)
-    });
-    let updated_at = updated_at
-        .or_else(|| {
-            let t = page_dates.1?;
-            note("updated_at", Layer::Generic);
+    let updated_at = match updated_at {
+        Some(t) => {
+            notes.tried(
+                "updated_at",
+                Layer::Generic,
+                DATE_RULE,
+                page_updated.as_ref().map(|v| v as &dyn Shown),
+                false,
+            );
             Some(t)
-        })
-        .or_else(|| {
-            let t = published_at?;
-            note("updated_at", Layer::Page);
-            Some(t)
-        });
-
-    let images = if body_el.is_some() {
-        let found = resolve_all(
-            &url,
-            all_matches(&doc, &profile.images)
-                .into_iter()
-                .filter_map(|el| el.value().attr("src")),
-        );
-        if !found.is_empty() {
-            note("images", Layer::Selector);
         }
-        found
-    } else {
-        // No article container matched: the structured data first, then
-        // the images where the body stands.
-        let from_meta = resolve_all(&url, meta.og_image.iter().map(String::as_str));
+        None => {
+            let found = first(
+                notes,
+                "updated_at",
+                [
+                    (Layer::Generic, DATE_RULE, page_updated),
+                    (Layer::Page, Rule::Named("the published time"), published_at),
+                ],
+            );
+            found
+        }
+    };
+
+    let images = {
+        let from_selector = if body_el.is_some() {
+            resolve_all(
+                &url,
+                all_matches(doc, &profile.images)
+                    .into_iter()
+                    .filter_map(|el| el.value().attr("src")),
+            )
+        } else {
+            Vec::new()
+        };
+        // No article container matched: the structured data first, then the
+        // images where the body stands.
+        let more = body_el.is_none() || explaining;
+        let some = |v: Vec<String>| Some(v).filter(|v| !v.is_empty());
         let candidates = [
             (
-                Layer::JsonLd,
-                resolve_all(&url, ld.images.iter().map(String::as_str)),
+                Layer::Selector,
+                Rule::Sels(&profile.images),
+                some(from_selector),
             ),
-            (Layer::Meta, from_meta),
+            (
+                Layer::JsonLd,
+                Rule::Named("image"),
+                some(if more {
+                    resolve_all(&url, ld.images.iter().map(String::as_str))
+                } else {
+                    Vec::new()
+                }),
+            ),
+            (
+                Layer::Meta,
+                Rule::Named("meta[property=og:image]"),
+                some(if more {
+                    resolve_all(&url, meta.og_image.iter().map(String::as_str))
+                } else {
+                    Vec::new()
+                }),
+            ),
             (
                 Layer::Generic,
-                resolve_all(
-                    &url,
-                    region.map(clues::images_in).unwrap_or_default().into_iter(),
-                ),
+                Rule::Named("images in the body's region"),
+                some(if more {
+                    resolve_all(
+                        &url,
+                        region.map(clues::images_in).unwrap_or_default().into_iter(),
+                    )
+                } else {
+                    Vec::new()
+                }),
             ),
         ];
-        first(
-            &mut note,
-            "images",
-            candidates.map(|(l, v)| (l, Some(v).filter(|v| !v.is_empty()))),
-        )
-        .unwrap_or_default()
+        if body_el.is_some() {
+            // The layout's container matched: its images are all there is,
+            // even none.
+            let [selector, rest @ ..] = candidates;
+            let found = selector.2.clone().unwrap_or_default();
+            notes.tried(
+                "images",
+                selector.0,
+                selector.1,
+                selector.2.as_ref().map(|v| v as &dyn Shown),
+                !found.is_empty(),
+            );
+            for (layer, rule, value) in rest {
+                notes.tried(
+                    "images",
+                    layer,
+                    rule,
+                    value.as_ref().map(|v| v as &dyn Shown),
+                    false,
+                );
+            }
+            found
+        } else {
+            first(notes, "images", candidates).unwrap_or_default()
+        }
     };
 
     let Some(title) = title.filter(|_| !body.is_empty()) else {
@@ -362,7 +679,7 @@ pub fn article_with(
         body: nfc(body),
         captions: captions.into_iter().map(nfc).collect(),
         images,
-        sources,
+        sources: notes.sources.clone(),
         layout: layout.to_string(),
     })
 }
@@ -412,7 +729,7 @@ fn section_fields(
     meta: &Meta,
     headline: Option<ElementRef<'_>>,
     list_page: Option<&str>,
-    note: &mut impl FnMut(&str, Layer),
+    notes: &mut Notes<'_>,
 ) -> (Option<String>, Option<String>) {
     let guess = |section: Option<String>, subsection: Option<String>| {
         section.map(|section| SectionGuess {
@@ -422,13 +739,15 @@ fn section_fields(
     };
     let selector_section = section_name(doc, &profile.section);
     let selector_sub = first_text(doc, &profile.subsection);
-    let candidates: [(Layer, FindSection<'_>); 8] = [
+    let candidates: [(Layer, Rule<'_>, FindSection<'_>); 8] = [
         (
             Layer::Selector,
+            Rule::Sels(&profile.section),
             Box::new(|| guess(selector_section.clone(), selector_sub.clone())),
         ),
         (
             Layer::JsonLd,
+            Rule::Named("articleSection"),
             Box::new(|| {
                 guess(
                     ld.section.as_deref().map(clues::normalize_section),
@@ -436,54 +755,89 @@ fn section_fields(
                 )
             }),
         ),
-        (Layer::JsonLd, Box::new(|| ld.crumbs.clone())),
+        (
+            Layer::JsonLd,
+            Rule::Named("BreadcrumbList"),
+            Box::new(|| ld.crumbs.clone()),
+        ),
         (
             Layer::Meta,
+            Rule::Named("meta[property=article:section]"),
             Box::new(|| guess(meta.section.as_deref().map(clues::normalize_section), None)),
         ),
-        (Layer::Generic, Box::new(|| clues::breadcrumbs(doc))),
         (
             Layer::Generic,
+            Rule::Named("breadcrumbs"),
+            Box::new(|| clues::breadcrumbs(doc)),
+        ),
+        (
+            Layer::Generic,
+            Rule::Named("category label over the headline"),
             Box::new(|| headline.and_then(clues::category_label)),
         ),
-        (Layer::Generic, Box::new(|| clues::nav_active(doc))),
+        (
+            Layer::Generic,
+            Rule::Named("navigation's active item"),
+            Box::new(|| clues::nav_active(doc)),
+        ),
         (
             Layer::Given,
+            Rule::Named("the list page the link was on"),
             Box::new(|| list_page.and_then(clues::from_list_page)),
         ),
     ];
-    let selector_sub = selector_sub.clone();
     let mut section: Option<String> = None;
     let mut subsection: Option<String> = None;
-    for (layer, find) in candidates.iter() {
-        let Some(g) = find() else {
-            continue;
+    for (layer, rule, find) in candidates.iter() {
+        // Explaining, every source is shown; else the search ends here.
+        if subsection.is_some() && !notes.explaining() {
+            break;
+        }
+        let found = find();
+        let take_section = section.is_none() && found.is_some();
+        let agrees = |g: &SectionGuess| {
+            section
+                .as_deref()
+                .is_none_or(|s| s.eq_ignore_ascii_case(&g.section))
         };
-        match &section {
-            None => {
-                note("section", *layer);
-                section = Some(g.section);
-                if let Some(sub) = g.subsection {
-                    note("subsection", *layer);
-                    subsection = Some(sub);
-                    break;
-                }
-            }
-            Some(s) if s.eq_ignore_ascii_case(&g.section) => {
-                if let Some(sub) = g.subsection {
-                    note("subsection", *layer);
-                    subsection = Some(sub);
-                    break;
-                }
-            }
-            Some(_) => {}
+        let take_sub = subsection.is_none()
+            && found
+                .as_ref()
+                .is_some_and(|g| g.subsection.is_some() && agrees(g));
+        let shown = found.as_ref().map(|g| g.section.clone());
+        notes.tried(
+            "section",
+            *layer,
+            *rule,
+            shown.as_ref().map(|v| v as &dyn Shown),
+            take_section,
+        );
+        let sub = found.as_ref().and_then(|g| g.subsection.clone());
+        notes.tried(
+            "subsection",
+            *layer,
+            *rule,
+            sub.as_ref().map(|v| v as &dyn Shown),
+            take_sub,
+        );
+        if take_section {
+            section = found.as_ref().map(|g| g.section.clone());
+        }
+        if take_sub {
+            subsection = sub;
         }
     }
     drop(candidates);
     // The layout's sub-section selector stands even without its section.
     if subsection.is_none() {
         if let Some(sub) = selector_sub {
-            note("subsection", Layer::Selector);
+            notes.tried(
+                "subsection",
+                Layer::Selector,
+                Rule::Sels(&profile.subsection),
+                Some(&sub),
+                true,
+            );
             subsection = Some(sub);
         }
     }
@@ -590,19 +944,6 @@ pub fn generic_record(
         images: Vec::new(),
         sources,
         layout: detect_layout(&doc).to_string(),
-    })
-}
-
-/// The first candidate with a value, noting which layer gave it.
-fn first<T, const N: usize>(
-    note: &mut impl FnMut(&str, Layer),
-    field: &str,
-    candidates: [(Layer, Option<T>); N],
-) -> Option<T> {
-    candidates.into_iter().find_map(|(layer, value)| {
-        let v = value?;
-        note(field, layer);
-        Some(v)
     })
 }
 

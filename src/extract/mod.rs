@@ -5,6 +5,7 @@
 mod article;
 mod blocks;
 mod clues;
+mod explain;
 pub mod furniture;
 pub mod generic;
 mod listing;
@@ -15,7 +16,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use article::{article, article_with, generic_record};
+pub use article::{article, article_with, explain, generic_record};
+pub use explain::{Attempt, Explanation};
 pub use listing::listing;
 
 /// What the caller knows of a page beyond its HTML ([`article_with`]).

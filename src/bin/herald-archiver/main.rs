@@ -103,6 +103,10 @@ enum Command {
         /// Only the generic main-content layer, without the Herald rules.
         #[arg(long)]
         generic: bool,
+        /// Instead of the record, show for each field every source tried
+        /// (layer and selector or rule), what each gave, and which was kept.
+        #[arg(long, conflicts_with = "generic")]
+        explain: bool,
     },
     /// Validate the config and show each section's next three runs.
     CheckConfig,
@@ -273,6 +277,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             pages,
             urls,
             generic,
+            explain,
         } => {
             anyhow::ensure!(
                 urls.is_empty() || urls.len() == pages.len(),
@@ -319,6 +324,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .get(i)
                     .cloned()
                     .or_else(|| address_from_file_name(page));
+                if explain {
+                    let hints = extract::Hints {
+                        given: given.as_ref(),
+                        ..extract::Hints::default()
+                    };
+                    let (_, explanation) = extract::explain(&html, &profile, &site, &hints);
+                    writeln!(out, "== {}", page.display())?;
+                    write!(out, "{explanation}")?;
+                    continue;
+                }
                 let extracted = if generic {
                     extract::generic_record(&html, given.as_ref(), &profile, &site)
                 } else {

@@ -123,6 +123,26 @@ fn each_field_records_the_layer_that_gave_it() {
 }
 
 #[test]
+fn an_article_section_path_in_one_string_gives_section_and_sub_section() {
+    for given in [
+        r#""National > Politics""#,
+        r#""National/Politics""#,
+        r#"["National", "Politics"]"#,
+    ] {
+        let html = format!(
+            r#"<html><head><link rel="canonical" href="https://www.koreaherald.com/article/10900002">
+            <script type="application/ld+json">{{"@type":"NewsArticle","headline":"H",
+            "articleSection":{given}}}</script></head>
+            <body><div class="news_text_area"><div class="text_box"><p>One.</p></div></div></body></html>"#
+        );
+        let r = extract::article(&html, None, &Profile::herald(), &site()).expect("article");
+        assert_eq!(r.section.as_deref(), Some("National"), "{given}");
+        assert_eq!(r.subsection.as_deref(), Some("Politics"), "{given}");
+        assert_eq!(r.sources.get("subsection"), Some(&Layer::JsonLd), "{given}");
+    }
+}
+
+#[test]
 fn structured_data_fills_in_when_selectors_miss() {
     // A page of an unknown layout: only JSON-LD and meta tags to go on.
     let html = r#"<html><head>

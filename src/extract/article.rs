@@ -1141,15 +1141,8 @@ impl JsonLd {
             published: s("datePublished"),
             modified: s("dateModified"),
             authors: v.get("author").map(names),
-            section: v.get("articleSection").and_then(|s| match s {
-                Value::Array(a) => a.iter().find_map(string_of),
-                other => string_of(other),
-            }),
-            subsection: match v.get("articleSection") {
-                Some(Value::Array(a)) => a.iter().skip(1).find_map(string_of),
-                _ => None,
-            }
-            .filter(|s| !s.is_empty()),
+            section: article_section(v).0,
+            subsection: article_section(v).1,
             images: match v.get("image") {
                 Some(Value::Array(a)) => a.iter().filter_map(image_url).collect(),
                 Some(one) => image_url(one).into_iter().collect(),
@@ -1175,6 +1168,25 @@ impl JsonLd {
             crumbs: None,
         }
     }
+}
+
+/// `articleSection` as section and sub-section: a list gives both
+/// (`["National", "Politics"]`), and so does a path in one string
+/// (`"National > Politics"`, `"National/Politics"`).
+fn article_section(v: &Value) -> (Option<String>, Option<String>) {
+    let parts: Vec<String> = match v.get("articleSection") {
+        Some(Value::Array(a)) => a.iter().filter_map(string_of).collect(),
+        Some(other) => string_of(other)
+            .map(|s| {
+                s.split(['>', '/', '|', '»'])
+                    .map(squash)
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let mut parts = parts.into_iter().filter(|p| !p.is_empty());
+    (parts.next(), parts.next())
 }
 
 /// The first object whose `@type` ends with `kind`, also inside `@graph`

@@ -44,6 +44,9 @@ pub enum FetchError {
 pub enum ExtractError {
     #[error("not an article: {reason}")]
     NotAnArticle { reason: String },
+    /// The page's markup is beyond what the parser reads in bounded time.
+    #[error("page refused for its shape: {reason}")]
+    Shape { reason: String },
 }
 
 /// The archive database failed or holds something we do not understand.

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::server::FixtureServer;
+use common::server::{FixtureServer, Response};
 use common::wait_for;
 use rusqlite::Connection;
 
@@ -307,6 +307,38 @@ fn sigterm_during_a_run_exits_within_the_grace_period_and_loses_nothing() {
     assert_eq!(d.count("SELECT count(*) FROM articles"), 3);
     assert_eq!(runs(&d, "National", "running"), 0);
     assert!(runs(&d, "National", "interrupted") >= 1);
+}
+
+#[test]
+fn sigterm_while_a_page_is_being_parsed_exits_in_time_and_the_next_run_gets_it() {
+    let server = common::fast_fixture_server();
+    // A debug-only fail point makes this page's extraction take 30 s.
+    let page = String::from_utf8(server.page("/article/10915012")).expect("utf-8");
+    let slow = page.replace(
+        "</body>",
+        "<!-- herald-archiver test: slow extraction --></body>",
+    );
+    server.script("/article/10915012", vec![Response::html(slow)]);
+    let mut d = start(&server, &[("National", "0 0 1 1 *")]);
+    wait_for("the slow page fetched", Duration::from_secs(10), || {
+        server.targets().iter().any(|t| t == "/article/10915012")
+    });
+    std::thread::sleep(Duration::from_millis(500));
+
+    let (status, took) = d.stop(Duration::from_secs(20));
+    assert!(status.success(), "exit status {status}\n{}", d.log());
+    // Grace period 1 s, a second for the rest, and time to start and end.
+    assert!(took < Duration::from_secs(3), "took {took:?}\n{}", d.log());
+    integrity_ok(&d);
+    assert_eq!(
+        d.count("SELECT count(*) FROM articles WHERE url LIKE '%/10915012'"),
+        0,
+        "the page in flight was not half-written"
+    );
+
+    let out = common::cli(&["crawl", "--config", d.config().to_str().expect("path")]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_eq!(d.count("SELECT count(*) FROM articles"), 3);
 }
 
 #[test]

@@ -289,6 +289,42 @@ fn hostile_markup_is_handled_in_bounded_time() {
 }
 
 #[test]
+fn pathological_shapes_are_refused_or_read_in_bounded_time() {
+    // Full size, each page is refused for its shape before the parser sees
+    // it, or read: `bench/hostile_pages.sh` holds every one to a second in a
+    // release build. Here (a debug build, many times slower) the refusals
+    // run at full size and the shapes that are read at a small one.
+    let budget = std::time::Duration::from_secs(
+        std::env::var("ROBUSTNESS_PAGE_SECONDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(60),
+    );
+    let site = SiteUrls::new(Url::parse("http://127.0.0.1:1/").expect("url"));
+    let page = Url::parse("https://www.koreaherald.com/article/10900009").expect("url");
+    let small: std::collections::HashMap<_, _> =
+        common::hostile::shapes(0.01).into_iter().collect();
+    let mut refused = 0;
+    for (name, html) in common::hostile::shapes(1.0) {
+        let started = std::time::Instant::now();
+        if extract::shape::check(&html).is_err() {
+            let err = extract::article(&html, Some(&page), &Profile::herald(), &site)
+                .expect_err("refused");
+            assert!(
+                err.to_string().contains("refused for its shape"),
+                "{name}: {err}"
+            );
+            refused += 1;
+        } else {
+            survive(small[name].as_bytes(), name);
+        }
+        let took = started.elapsed();
+        assert!(took < budget, "{name} took {took:?}");
+    }
+    assert!(refused >= 20, "only {refused} shapes refused");
+}
+
+#[test]
 fn furniture_rules_survive_any_text() {
     let mut rng = Lcg(7);
     let words = [

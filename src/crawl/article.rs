@@ -121,12 +121,12 @@ impl Crawler {
                 );
                 self.failure(work, section, why, Some(page))
             }
-            Ok(Extracted::Refused(ExtractError::NotAnArticle { reason }, page)) => self.failure(
-                work,
-                section,
-                format!("not an article: {reason}"),
-                Some(page),
-            ),
+            // Either way the page is kept on the link for a look (and for
+            // `reextract` once the rules can read it).
+            Ok(Extracted::Refused(e @ ExtractError::NotAnArticle { .. }, page))
+            | Ok(Extracted::Refused(e @ ExtractError::Shape { .. }, page)) => {
+                self.failure(work, section, e.to_string(), Some(page))
+            }
             Err(why) => self.failure(work, section, why, None),
         };
         job(done)
@@ -171,6 +171,10 @@ impl Crawler {
             #[cfg(debug_assertions)]
             if body.contains("<!-- herald-archiver test: panic while extracting -->") {
                 panic!("test fail point: extraction panics on this page");
+            }
+            #[cfg(debug_assertions)]
+            if body.contains("<!-- herald-archiver test: slow extraction -->") {
+                std::thread::sleep(std::time::Duration::from_secs(30));
             }
             let hints = extract::Hints {
                 given: Some(&given),

@@ -204,7 +204,14 @@ impl Crawler {
             };
             result.pages += 1;
             let (site, profile) = (self.site.clone(), self.profile.clone());
-            let found = blocking(move || extract::listing(&body, &public, &profile, &site)).await?;
+            let found =
+                match blocking(move || extract::listing(&body, &public, &profile, &site)).await? {
+                    Ok(found) => found,
+                    Err(e) => {
+                        result.error = Some(format!("list page {page}: {e}"));
+                        return Ok(PageEnd::Stopped);
+                    }
+                };
             result.links_found += found.len() as u32;
             let urls: Vec<String> = found.iter().map(|l| l.canonical.to_string()).collect();
             let (since, at) = (reading.since.clone(), now());

@@ -243,17 +243,35 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), Error> {
         tracing::warn!("runs still going after the grace period are abandoned; their unfinished links stay in the backlog for next time");
     }
     stop_http.cancel();
-    let unclosed = shared.crawler().close_pending_runs().await;
-    if unclosed > 0 {
+    // The writer may be inside a long statement (an optimise, a checkpoint
+    // of a large WAL). Stop means stop: past this second the process exits
+    // anyway, and SQLite rolls back whatever transaction was open, so no
+    // article is ever half-written; the next start closes the runs.
+    let finish = async {
+        let unclosed = shared.crawler().close_pending_runs().await;
+        if unclosed > 0 {
+            tracing::warn!(
+                runs = unclosed,
+                "the archive did not take the end of some runs; the next start closes them"
+            );
+        }
+        shared.writer.stop().await;
+    };
+    if tokio::time::timeout(STOP_WRITER_WAIT, finish)
+        .await
+        .is_err()
+    {
         tracing::warn!(
-            runs = unclosed,
-            "the archive did not take the end of some runs; the next start closes them"
+            "the archive writer was still busy {} after the grace period; stopping without it (its open transaction is rolled back, the next start closes the runs)",
+            humantime::format_duration(STOP_WRITER_WAIT)
         );
     }
-    shared.writer.stop().await;
     tracing::info!("stopped");
     Ok(())
 }
+
+/// How long a stop waits for the writer after the grace period.
+const STOP_WRITER_WAIT: Duration = Duration::from_millis(700);
 
 /// Index optimisation (`full`) or a WAL checkpoint, done by the writer
 /// between batches; the main loop only hands it over.

@@ -165,6 +165,13 @@ fn extract_page(
     explaining: bool,
 ) -> (Result<Record, ExtractError>, Option<Explanation>) {
     let cleaned = super::prestrip::prestrip(html);
+    if let Err(e) = super::shape::check(&cleaned) {
+        let explained = explaining.then(|| Explanation {
+            layout: "unknown".to_string(),
+            ..Explanation::default()
+        });
+        return (Err(e), explained);
+    }
     let doc = Html::parse_document(&cleaned);
     let layout = detect_layout(&doc);
     let mut notes = Notes {
@@ -904,6 +911,7 @@ pub fn generic_record(
     site: &SiteUrls,
 ) -> Result<Record, ExtractError> {
     let cleaned = super::prestrip::prestrip(html);
+    super::shape::check(&cleaned)?;
     let doc = Html::parse_document(&cleaned);
     let meta = Meta::read(&doc);
     let (url, _) = address(&meta, None, given, site)?;

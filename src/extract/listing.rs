@@ -3,14 +3,23 @@ use std::collections::HashSet;
 use scraper::Html;
 use url::Url;
 
+use crate::error::ExtractError;
 use crate::site::profile::Profile;
 use crate::site::urls::{Link, SiteUrls};
 
 /// The article links of a section page, canonical and in page order, each
 /// once. Only the section's own list counts: links in the navigation, the
-/// breaking-news bar or "Most Popular" are other sections' articles.
-pub fn listing(html: &str, page: &Url, profile: &Profile, site: &SiteUrls) -> Vec<Link> {
-    let doc = Html::parse_document(&super::prestrip::prestrip(html));
+/// breaking-news bar or "Most Popular" are other sections' articles. A page
+/// the parser could not read in bounded time is refused.
+pub fn listing(
+    html: &str,
+    page: &Url,
+    profile: &Profile,
+    site: &SiteUrls,
+) -> Result<Vec<Link>, ExtractError> {
+    let cleaned = super::prestrip::prestrip(html);
+    super::shape::check(&cleaned)?;
+    let doc = Html::parse_document(&cleaned);
     let mut seen = HashSet::new();
     let mut links = Vec::new();
     for sel in &profile.listing_links {
@@ -28,7 +37,7 @@ pub fn listing(html: &str, page: &Url, profile: &Profile, site: &SiteUrls) -> Ve
             break;
         }
     }
-    links
+    Ok(links)
 }
 
 #[cfg(test)]
@@ -53,6 +62,7 @@ mod tests {
         let site = SiteUrls::new(Url::parse("http://127.0.0.1:1").expect("url"));
         let page = Url::parse("https://www.koreaherald.com/National").expect("url");
         let got: Vec<String> = listing(PAGE, &page, &Profile::herald(), &site)
+            .expect("a list page")
             .into_iter()
             .map(|l| l.canonical.to_string())
             .collect();
@@ -70,7 +80,18 @@ mod tests {
     fn a_page_without_a_list_gives_no_links() {
         let site = SiteUrls::new(Url::parse("http://127.0.0.1:1").expect("url"));
         let page = Url::parse("https://www.koreaherald.com/National").expect("url");
-        assert!(listing("<p>maintenance</p>", &page, &Profile::herald(), &site).is_empty());
-        assert!(listing("<<<>>\u{0}", &page, &Profile::herald(), &site).is_empty());
+        for html in ["<p>maintenance</p>", "<<<>>\u{0}"] {
+            let links = listing(html, &page, &Profile::herald(), &site).expect("a page");
+            assert!(links.is_empty(), "{html}");
+        }
+    }
+
+    #[test]
+    fn a_list_page_the_parser_cannot_read_in_time_is_refused() {
+        let site = SiteUrls::new(Url::parse("http://127.0.0.1:1").expect("url"));
+        let page = Url::parse("https://www.koreaherald.com/National").expect("url");
+        let deep = format!("{}{PAGE}", "<div>".repeat(200_000));
+        let err = listing(&deep, &page, &Profile::herald(), &site).expect_err("refused");
+        assert!(err.to_string().contains("levels deep"), "{err}");
     }
 }

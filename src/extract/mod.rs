@@ -10,6 +10,7 @@ pub mod furniture;
 pub mod generic;
 mod listing;
 mod prestrip;
+pub mod shape;
 pub mod text;
 
 use std::collections::BTreeMap;

@@ -13,28 +13,32 @@ pub fn prestrip(html: &str) -> Cow<'_, str> {
     let mut out: Option<String> = None;
     let mut copied = 0; // bytes of `html` already accounted for
     let mut i = 0;
+    // What the searches ahead found, kept so that each byte is searched a
+    // bounded number of times: a page of 300,000 unclosed `<svg>` tags
+    // would otherwise rescan to its end for every one.
+    let mut closes: [Ahead; DROPPED.len()] = Default::default();
+    let mut gt = Ahead::default();
     while let Some(off) = memchr::memchr(b'<', &b[i..]) {
         let at = i + off;
         let skip_to = if b[at..].starts_with(b"<!--") {
             Some(find(b, at + 4, b"-->").map_or(b.len(), |e| e + 3))
         } else {
-            DROPPED.iter().find_map(|tag| {
+            DROPPED.iter().enumerate().find_map(|(t, tag)| {
                 if !starts_with_tag(b, at + 1, tag) {
                     return None;
                 }
-                let open_end = b[at..]
-                    .iter()
-                    .position(|&c| c == b'>')
-                    .map(|e| at + e + 1)?;
+                let open_end = gt.next(at, |from| {
+                    memchr::memchr(b'>', &b[from..]).map(|e| from + e)
+                })? + 1;
                 if *tag == b"script" && is_json_ld(&b[at..open_end]) {
                     return None;
                 }
-                let close = find_close(b, open_end, tag)?;
+                let close = closes[t].next(open_end, |from| find_close(b, from, tag))?;
                 Some(
-                    b[close..]
-                        .iter()
-                        .position(|&c| c == b'>')
-                        .map_or(b.len(), |e| close + e + 1),
+                    gt.next(close, |from| {
+                        memchr::memchr(b'>', &b[from..]).map(|e| from + e)
+                    })
+                    .map_or(b.len(), |e| e + 1),
                 )
             })
         };
@@ -56,6 +60,28 @@ pub fn prestrip(html: &str) -> Cow<'_, str> {
         Some(mut s) => {
             s.push_str(&html[copied.min(html.len())..]);
             Cow::Owned(s)
+        }
+    }
+}
+
+/// The first match of a search at or after a position, remembered: asked
+/// again from a later position that is still before the match (or after a
+/// search that found nothing), it answers without searching.
+#[derive(Default, Clone, Copy)]
+struct Ahead {
+    /// Searched from `from`: found at `at` (`None`: nothing to the end).
+    last: Option<(usize, Option<usize>)>,
+}
+
+impl Ahead {
+    fn next(&mut self, from: usize, search: impl FnOnce(usize) -> Option<usize>) -> Option<usize> {
+        match self.last {
+            Some((start, found)) if start <= from && found.is_none_or(|f| from <= f) => found,
+            _ => {
+                let found = search(from);
+                self.last = Some((from, found));
+                found
+            }
         }
     }
 }
@@ -125,5 +151,30 @@ mod tests {
         // An unclosed script is left for the parser, which treats it as text.
         assert_eq!(prestrip("<script>x"), "<script>x");
         assert_eq!(prestrip("a<!-- open"), "a");
+    }
+
+    #[test]
+    fn unclosed_tags_by_the_hundred_thousand_take_one_pass() {
+        // Each unclosed tag once searched to the end of the page: minutes.
+        for tag in [
+            "<svg>",
+            "<script>",
+            "<style x",
+            "<noscript>",
+            "<template a=b>",
+        ] {
+            let html = format!("<p>a</p>{}", tag.repeat(200_000));
+            let started = std::time::Instant::now();
+            let out = prestrip(&html);
+            assert!(out.starts_with("<p>a</p>"), "{tag}");
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(5),
+                "{tag}: {:?}",
+                started.elapsed()
+            );
+        }
+        // The answers stay those of a fresh search.
+        assert_eq!(prestrip("<svg><svg></svg>x<svg>y"), "x<svg>y");
+        assert_eq!(prestrip("<style a<style b>c</style>d"), "d");
     }
 }

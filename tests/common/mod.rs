@@ -39,6 +39,7 @@ pub fn fast_fixture_server() -> server::FixtureServer {
 pub mod pages;
 
 pub mod disk;
+pub mod hostile;
 pub mod mirror;
 
 /// Polls `cond` until it holds; the test fails after `limit`.

@@ -210,7 +210,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             let runtime = runtime()?;
-            runtime.block_on(crawl_once(config, revisit, pages, sections, force, wait))
+            let result =
+                runtime.block_on(crawl_once(config, revisit, pages, sections, force, wait));
+            // As for the daemon: a page still being parsed is not waited for.
+            runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+            result
         }
         Command::Search {
             query,
@@ -361,7 +365,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 config.daemon.log_level.0
             ));
             let runtime = runtime()?;
-            runtime.block_on(herald_archiver::daemon::run(path, config))?;
+            let result = runtime.block_on(herald_archiver::daemon::run(path, config));
+            // An extraction still running on a blocking thread is not waited
+            // for: its link stays in the backlog for the next start.
+            runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+            result?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Reextract { since, section } => {

@@ -15,10 +15,30 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
-    /// Syntax errors, unknown keys and bad values: toml's message already names
-    /// the line, the column and the key.
-    #[error("invalid config file {path}:\n{message}")]
-    Invalid { path: PathBuf, message: String },
+    /// Syntax errors, unknown keys and values that cannot work, all of
+    /// them, each with its line and key.
+    #[error("invalid config file {path}: {}", list_problems(path, problems))]
+    Invalid {
+        path: PathBuf,
+        problems: Vec<crate::config::Problem>,
+    },
+}
+
+fn list_problems(path: &std::path::Path, problems: &[crate::config::Problem]) -> String {
+    let n = problems.len();
+    let mut out = format!("{n} problem{}", if n == 1 { "" } else { "s" });
+    for p in problems {
+        out.push_str(&format!("\n  {}", path.display()));
+        if p.line > 0 {
+            out.push_str(&format!(":{}", p.line));
+        }
+        out.push_str(": ");
+        if let Some(k) = &p.key {
+            out.push_str(&format!("{k}: "));
+        }
+        out.push_str(&p.message);
+    }
+    out
 }
 
 /// A request that did not give us a usable page.

@@ -339,10 +339,99 @@ fn a_bad_config_is_an_error_that_names_the_line() {
     let out = common::cli(&["crawl", "--config", s.config.to_str().expect("path")]);
     assert!(!out.status.success());
     let err = common::stderr(&out);
-    assert!(err.contains("line") && err.contains("schedule"), "{err}");
+    assert!(
+        err.contains(".schedule: schedule \"every day\" has 2 fields"),
+        "{err}"
+    );
+    assert!(err.contains("1 problem"), "{err}");
     assert!(
         !s.db.exists(),
         "nothing should be created from a bad config"
+    );
+}
+
+#[test]
+fn every_config_problem_is_reported_at_once_in_file_order_with_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("bad.toml");
+    // Each of these was once accepted and broke later (a panic, nothing
+    // fetched), or was reported alone.
+    let text = r#"[site]
+base_url = "http://127.0.0.1:9"
+
+[archive]
+path = "archive.db"
+checkpoint_every = "0s"
+maintenance_every = "0s"
+
+[http]
+timeout = "0s"
+max_body_bytes = 0
+speed = 3
+
+[scheduler]
+max_concurrent_runs = 0
+
+[retry]
+attempts = 0
+
+[[section]]
+name = "National"
+path = "/National"
+schedule = "*/15 * * * *"
+pages = 0
+
+[[section]]
+name = "National"
+path = "/Business"
+schedule = "*/15 * * * *"
+"#;
+    std::fs::write(&config, text).expect("config");
+    let path = config.to_str().expect("path");
+    for command in ["check-config", "crawl", "run"] {
+        let out = common::cli(&[command, "--config", path]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{command}: {}",
+            common::stderr(&out)
+        );
+        let err = common::stderr(&out);
+        let want = [
+            ":6: archive.checkpoint_every: must be longer than 0s",
+            ":7: archive.maintenance_every: must be longer than 0s",
+            ":10: http.timeout: must be longer than 0s",
+            ":11: http.max_body_bytes: must be at least 1",
+            ":12: http.speed: unknown field `speed`",
+            ":15: scheduler.max_concurrent_runs: must be between 1 and 64",
+            ":18: retry.attempts: must be at least 1",
+            ":24: section[1].pages: must be at least 1",
+            ":27: section[2].name: section name \"National\" is used twice",
+        ];
+        let mut last = 0;
+        for w in want {
+            let at = err
+                .find(w)
+                .unwrap_or_else(|| panic!("{command}: {w:?} missing in\n{err}"));
+            assert!(at > last, "{command}: {w:?} out of file order\n{err}");
+            last = at;
+        }
+        assert!(err.contains("9 problems"), "{err}");
+    }
+    assert!(!dir.path().join("archive.db").exists());
+
+    // A file with no section at all crawls nothing: refused too.
+    std::fs::write(
+        &config,
+        "[site]\nbase_url = \"http://127.0.0.1:9\"\n[archive]\npath = \"a.db\"\n",
+    )
+    .expect("config");
+    let out = common::cli(&["check-config", "--config", path]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        common::stderr(&out).contains("no [[section]]"),
+        "{}",
+        common::stderr(&out)
     );
 }
 

@@ -256,6 +256,23 @@ fn a_content_length_larger_than_the_body() {
 }
 
 #[test]
+fn a_body_cut_short_is_retried_in_the_same_run() {
+    for fault in [Fault::ShortBody(5000), Fault::ResetAfter(2000)] {
+        let e = env(&["National"], "");
+        e.server
+            .script(BILL, vec![Response::html(bill_page()).fault(fault.clone())]);
+        e.crawl();
+        assert!(
+            e.archived(BILL_URL),
+            "{fault:?}: not archived in the same run"
+        );
+        assert_eq!(e.last_run("retries"), 1, "{fault:?}");
+        assert_eq!(e.pending_error(BILL_URL), None, "{fault:?}");
+        e.nothing_twice();
+    }
+}
+
+#[test]
 fn a_20_mib_page_is_abandoned_while_streaming() {
     let mut huge = b"<html><body>".to_vec();
     huge.resize(20 * 1024 * 1024, b'x');

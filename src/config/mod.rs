@@ -1,6 +1,7 @@
 //! The TOML config: parsed and validated in one pass, so that every error,
 //! a bad cron expression or selector included, names its line and key.
 
+mod problems;
 mod schedule;
 mod values;
 
@@ -12,6 +13,7 @@ use serde::Deserialize;
 use crate::error::ConfigError;
 use crate::site::profile::SelectorOverrides;
 
+pub use problems::Problem;
 pub use schedule::Schedule;
 pub use values::{
     BaseUrl, Concurrency, Dur, LogLevel, NearBits, Pagination, SectionPath, TimeZone,
@@ -312,45 +314,21 @@ impl Config {
             path: path.to_path_buf(),
             source,
         })?;
-        Config::parse(&text).map_err(|message| ConfigError::Invalid {
+        problems::parse(&text).map_err(|problems| ConfigError::Invalid {
             path: path.to_path_buf(),
-            message,
+            problems,
         })
     }
 
-    /// Parses and validates; the error is a message that names line and key.
+    /// Parses and validates; the error lists every problem, one per line,
+    /// each naming its line and key.
     pub fn parse(text: &str) -> Result<Config, String> {
-        let config: Config = toml::from_str(text).map_err(|e| e.to_string())?;
-        config.validate()?;
-        Ok(config)
-    }
-
-    fn validate(&self) -> Result<(), String> {
-        let mut names = std::collections::HashSet::new();
-        for s in &self.sections {
-            if !names.insert(s.name.as_str()) {
-                return Err(format!(
-                    "section name {:?} is used twice: each [[section]] needs its own name",
-                    s.name
-                ));
-            }
-            if s.pages == 0 {
-                return Err(format!("section {:?}: pages must be at least 1", s.name));
-            }
-        }
-        if self.site.max_pages == 0 {
-            return Err("site.max_pages must be at least 1".into());
-        }
-        if !(0.0..=1.0).contains(&self.extract.drift_threshold) {
-            return Err("extract.drift_threshold must be between 0.0 and 1.0".into());
-        }
-        if self.retry.attempts == 0
-            || self.retry.pending_attempts == 0
-            || self.retry.section_failures == 0
-        {
-            return Err("retry.attempts, retry.pending_attempts and retry.section_failures must be at least 1".into());
-        }
-        Ok(())
+        problems::parse(text).map_err(|ps| {
+            ps.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
     }
 
     pub fn section(&self, name: &str) -> Option<&SectionConfig> {

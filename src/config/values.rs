@@ -38,7 +38,7 @@ impl<'de> Deserialize<'de> for Concurrency {
             Ok(Concurrency(n))
         } else {
             Err(serde::de::Error::custom(format!(
-                "concurrency must be between 1 and 64, not {n}"
+                "must be between 1 and 64, not {n}"
             )))
         }
     }

@@ -326,7 +326,13 @@ enum Accept {
 fn retryable(e: &FetchError) -> bool {
     match e {
         FetchError::Http { source, .. } => {
-            source.is_connect() || source.is_timeout() || source.is_body() || source.is_request()
+            // `is_decode`: the body was cut short (a closed or reset
+            // connection while reading it), the same as a lost connection.
+            source.is_connect()
+                || source.is_timeout()
+                || source.is_body()
+                || source.is_request()
+                || source.is_decode()
         }
         FetchError::Status { status, .. } => *status >= 500 || *status == 408 || *status == 429,
         FetchError::TooLarge { .. } | FetchError::Refused { .. } => false,

@@ -163,7 +163,21 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             eprintln!("error: {}", herald_archiver::error::chain(e.as_ref()));
-            ExitCode::FAILURE
+            // 2 for a config that cannot be used (as for bad usage), so a
+            // script tells it from a run that failed.
+            let bad_config = e.chain().any(|c| {
+                c.downcast_ref::<herald_archiver::error::ConfigError>()
+                    .is_some()
+                    || matches!(
+                        c.downcast_ref::<herald_archiver::error::Error>(),
+                        Some(herald_archiver::error::Error::Config(_))
+                    )
+            });
+            if bad_config {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }

@@ -85,6 +85,10 @@ pub enum ArchiveError {
     },
     #[error("no archive at {path}: run `herald-archiver crawl` (or start the daemon) to create it, or check [archive] path")]
     Missing { path: PathBuf },
+    #[error("{path} is not a herald-archiver archive: {reason}; it was left unchanged. Point [archive] path at another file")]
+    Foreign { path: PathBuf, reason: String },
+    #[error("{path} is not an SQLite database (or it is damaged); it was left unchanged. Point [archive] path at another file, or restore it from a backup")]
+    NotADatabase { path: PathBuf },
     #[error("archive {path} has schema version {found}, older than this herald-archiver's {known}: run `herald-archiver crawl` or the daemon once to upgrade it")]
     Outdated {
         path: PathBuf,

@@ -27,7 +27,69 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0005_backlog",
         include_str!("../../migrations/0005_backlog.sql"),
     ),
+    (
+        "0006_application_id",
+        include_str!("../../migrations/0006_application_id.sql"),
+    ),
 ];
+
+/// `PRAGMA application_id` of an archive (migration 0006): "HRLD".
+pub(super) const APPLICATION_ID: i64 = 0x4852_4c44;
+
+/// What an existing file is, read without changing it.
+#[derive(Debug, PartialEq, Eq)]
+pub(super) enum Identity {
+    /// No tables yet (a new or empty database): it may become an archive.
+    Empty,
+    /// An archive (marked, or from before the mark with our tables).
+    Archive,
+    /// Someone else's database: why we think so.
+    Foreign(String),
+}
+
+/// Tables every archive has had since migration 0001.
+const OWN_TABLES: &[&str] = &["articles", "article_urls", "crawl_runs"];
+
+pub(super) fn identify(conn: &rusqlite::Connection) -> rusqlite::Result<Identity> {
+    let app: i64 = conn.query_row("PRAGMA application_id", [], |r| r.get(0))?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let mut stmt = conn.prepare(
+        "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') \
+         AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    )?;
+    let tables: Vec<String> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    if app == APPLICATION_ID {
+        return Ok(Identity::Archive);
+    }
+    if app != 0 {
+        return Ok(Identity::Foreign(format!(
+            "its application_id is {app:#x}, another program's"
+        )));
+    }
+    if tables.is_empty() && version == 0 {
+        return Ok(Identity::Empty);
+    }
+    if version > 0 && OWN_TABLES.iter().all(|t| tables.iter().any(|n| n == t)) {
+        return Ok(Identity::Archive);
+    }
+    let shown: Vec<&str> = tables.iter().take(5).map(String::as_str).collect();
+    let more = tables.len().saturating_sub(shown.len());
+    Ok(Identity::Foreign(if shown.is_empty() {
+        format!("its user_version is {version} but it has no archive tables")
+    } else {
+        format!(
+            "it holds tables herald-archiver does not know ({}{})",
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        )
+    }))
+}
 
 pub(super) fn latest_version() -> i64 {
     MIGRATIONS.len() as i64

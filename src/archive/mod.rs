@@ -77,6 +77,17 @@ impl Archive {
                 return Err(open_err(rusqlite::Error::InvalidPath(dir.to_path_buf())));
             }
         }
+        // Look before touching: someone else's database (or no database)
+        // is refused before anything is written to it, WAL mode included.
+        if std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
+            let (_, identity) = open_and_identify(path, false)?;
+            if let migrations::Identity::Foreign(reason) = identity {
+                return Err(ArchiveError::Foreign {
+                    path: path.to_path_buf(),
+                    reason,
+                });
+            }
+        }
         let conn = Connection::open(path).map_err(open_err)?;
         conn.busy_timeout(busy).map_err(open_err)?;
         // journal_size_limit: after a checkpoint the -wal file is cut back to 64 MiB.
@@ -106,12 +117,13 @@ impl Archive {
                 path: path.to_path_buf(),
             });
         }
-        let conn = Connection::open_with_flags(
-            path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(open_err)?;
-        conn.busy_timeout(DEFAULT_BUSY_TIMEOUT).map_err(open_err)?;
+        let (conn, identity) = open_and_identify(path, true)?;
+        if let migrations::Identity::Foreign(reason) = identity {
+            return Err(ArchiveError::Foreign {
+                path: path.to_path_buf(),
+                reason,
+            });
+        }
         let found: i64 = conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(open_err)?;
@@ -141,6 +153,54 @@ impl Archive {
     /// Read access for queries outside this module's API (tests, tools).
     pub fn connection(&self) -> &Connection {
         &self.conn
+    }
+}
+
+/// Opens `path` read-only and says what it is, changing nothing. A
+/// database in a folder we cannot write (SQLite cannot create its `-shm`
+/// there) is opened `immutable` when `fallback` allows: nobody can be
+/// writing it then.
+fn open_and_identify(
+    path: &Path,
+    fallback: bool,
+) -> Result<(Connection, migrations::Identity), ArchiveError> {
+    use rusqlite::OpenFlags;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let classify = |source: rusqlite::Error| match source.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => ArchiveError::NotADatabase {
+            path: path.to_path_buf(),
+        },
+        _ => ArchiveError::Open {
+            path: path.to_path_buf(),
+            source,
+        },
+    };
+    let attempt = |conn: Connection| -> Result<_, rusqlite::Error> {
+        conn.busy_timeout(DEFAULT_BUSY_TIMEOUT)?;
+        let identity = migrations::identify(&conn)?;
+        Ok((conn, identity))
+    };
+    let first = Connection::open_with_flags(path, flags).and_then(attempt);
+    match first {
+        Ok(found) => Ok(found),
+        Err(e)
+            if fallback
+                && matches!(
+                    e.sqlite_error_code(),
+                    Some(rusqlite::ErrorCode::CannotOpen | rusqlite::ErrorCode::ReadOnly)
+                ) =>
+        {
+            let uri = std::fs::canonicalize(path)
+                .ok()
+                .and_then(|p| url::Url::from_file_path(p).ok())
+                .map(|u| format!("{u}?immutable=1"))
+                .ok_or_else(|| classify(e))?;
+            tracing::debug!(archive = %path.display(), "read-only folder: opened immutable");
+            Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)
+                .and_then(attempt)
+                .map_err(classify)
+        }
+        Err(e) => Err(classify(e)),
     }
 }
 

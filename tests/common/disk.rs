@@ -9,7 +9,12 @@ pub struct SmallDisk(pub PathBuf);
 
 impl SmallDisk {
     pub fn mount(size: &str) -> Option<SmallDisk> {
-        let dir = std::env::temp_dir().join(format!("herald-small-disk-{}", std::process::id()));
+        // Tests of one binary run in threads of one process: a counter
+        // keeps their disks apart.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("herald-small-disk-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).ok()?;
         let ok = Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
@@ -22,6 +27,16 @@ impl SmallDisk {
             return None;
         }
         Some(SmallDisk(dir))
+    }
+
+    /// Remounts the disk read-only: no file or folder on it can be written,
+    /// whoever asks (root included).
+    pub fn make_read_only(&self) -> bool {
+        Command::new("mount")
+            .args(["-o", "remount,ro"])
+            .arg(&self.0)
+            .status()
+            .is_ok_and(|s| s.success())
     }
 
     /// Writes a file until the disk is full; returns it.

@@ -660,3 +660,56 @@ fn a_page_that_names_no_section_gets_the_section_of_the_list_it_was_found_on() {
     assert_eq!(section.as_deref(), Some("Business"));
     assert_eq!(source, "given", "recorded as coming from the crawler");
 }
+
+#[test]
+fn escape_sequences_in_a_page_never_reach_the_archive_or_the_terminal() {
+    let s = setup(2);
+    let page = String::from_utf8(s.server.page("/article/10915230")).expect("utf-8");
+    // An OSC title-setter, a screen clear and a bidi override in the headline
+    // and the body, as raw characters and as HTML character references.
+    let dirty = page
+        .replace(
+            "Chipmakers lift capex plans",
+            "Chipmakers \u{1b}]0;owned\u{7}lift\u{1b}[2J capex &#x1b;[31mplans\u{202E}",
+        )
+        .replacen("<p>", "<p>\u{1b}[1mBold\u{1b}[0m \u{9b}2J ", 1);
+    assert_ne!(dirty, page);
+    s.server
+        .script("/article/10915230", vec![Response::html(dirty)]);
+    let summary = crawl(&s, &[]);
+    assert!(!summary.contains("run failed"), "{summary}");
+    let conn = db(&s.db);
+    let (title, body): (String, String) = conn
+        .query_row(
+            "SELECT title, body FROM articles WHERE url LIKE '%/10915230'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .expect("archived");
+    assert_eq!(title, "Chipmakers lift capex plans as AI memory demand surges");
+    assert!(body.contains("Bold "), "{body}");
+    let controls = |t: &str| t.chars().filter(|c| c.is_control() && *c != '\n').count();
+    assert_eq!(controls(&body), 0, "{body:?}");
+
+    // An archive written before the cleanup may still hold some: printed
+    // escaped, never raw.
+    conn.execute(
+        "UPDATE articles SET title = title || ' \u{1b}[2J' WHERE url LIKE '%/10915230'",
+        [],
+    )
+    .expect("update");
+    for format in ["text", "csv"] {
+        let out = common::cli(&[
+            "search",
+            "--config",
+            s.config.to_str().expect("path"),
+            "--format",
+            format,
+            "capex",
+        ]);
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        let text = common::stdout(&out);
+        assert!(!text.contains('\u{1b}'), "{format}: raw escape printed");
+        assert!(text.contains("\\u{1b}[2J"), "{format}: {text}");
+    }
+}

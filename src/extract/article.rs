@@ -679,7 +679,7 @@ fn fields(
         title: nfc(title),
         subtitle: subtitle.map(nfc),
         authors: authors.into_iter().map(nfc).collect(),
-        section,
+        section: section.map(nfc),
         subsection: subsection.map(nfc),
         published_at: published_at.map(|t| format_utc(&t)),
         updated_at: updated_at.map(|t| format_utc(&t)),
@@ -691,9 +691,15 @@ fn fields(
     })
 }
 
-/// Unicode NFC, so the same text typed two ways is stored (and hashed) one way.
+/// Unicode NFC, so the same text typed two ways is stored (and hashed) one
+/// way, without control characters or escape sequences (every text field
+/// of a record passes here).
 fn nfc(s: String) -> String {
     use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+    let s = match super::text::strip_controls(&s) {
+        std::borrow::Cow::Borrowed(_) => s,
+        std::borrow::Cow::Owned(clean) => clean,
+    };
     match is_nfc_quick(s.chars()) {
         IsNormalized::Yes => s,
         _ => s.nfc().collect(),
@@ -942,7 +948,10 @@ pub fn generic_record(
             .byline
             .map(|b| parse_byline(&b))
             .filter(|a| !a.is_empty())
-            .unwrap_or(tidy.authors),
+            .unwrap_or(tidy.authors)
+            .into_iter()
+            .map(nfc)
+            .collect(),
         section: None,
         subsection: None,
         updated_at: published_at.clone(),

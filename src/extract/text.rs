@@ -16,6 +16,64 @@ pub fn squash(s: &str) -> String {
     out
 }
 
+/// Text without what could drive a terminal or reorder what a reader sees:
+/// escape sequences (CSI `ESC [ ... final`, OSC `ESC ] ... BEL|ESC \\`, and
+/// two-byte ones) go whole, then C0 controls but tab and newline, DEL, C1
+/// controls and the bidi embeddings, overrides and isolates (U+202A-U+202E,
+/// U+2066-U+2069). Pages carry them by accident or on purpose; an archive
+/// read in a terminal must hold none.
+pub fn strip_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || ('\u{202A}'..='\u{202E}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    };
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' || c == '\u{9b}' || c == '\u{9d}' {
+            // CSI: ESC [ (or U+009B), parameters, one final byte @..~.
+            // OSC: ESC ] (or U+009D) up to BEL or ESC \.
+            let kind = match c {
+                '\u{9b}' => Some('['),
+                '\u{9d}' => Some(']'),
+                _ => chars.next_if(|n| *n == '[' || *n == ']'),
+            };
+            match kind {
+                Some('[') => {
+                    while let Some(n) = chars.next() {
+                        if ('@'..='~').contains(&n) {
+                            break;
+                        }
+                    }
+                }
+                Some(_) => {
+                    while let Some(n) = chars.next() {
+                        if n == '\u{7}' || n == '\u{9c}' {
+                            break;
+                        }
+                        if n == '\u{1b}' && chars.next_if_eq(&'\\').is_some() {
+                            break;
+                        }
+                    }
+                }
+                // ESC and one character (ESC c, ESC 7, ...).
+                None => {
+                    chars.next_if(|n| !n.is_whitespace());
+                }
+            }
+            continue;
+        }
+        if !bad(c) {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// The format records and the archive use for every time.
 pub fn format_utc(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
@@ -166,6 +224,34 @@ pub fn parse_byline(line: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escape_sequences_controls_and_bidi_overrides_are_removed() {
+        for (dirty, clean) in [
+            ("Title\u{1b}]0;owned\u{7} here", "Title here"),
+            ("\u{1b}[2JClear\u{1b}[1;31m red\u{1b}[0m", "Clear red"),
+            (
+                "osc \u{1b}]8;;http://x\u{1b}\\link\u{1b}]8;;\u{1b}\\",
+                "osc link",
+            ),
+            ("bell\u{7}\u{0}\u{8}\u{7f}\u{85}\u{9b}31mx", "bellx"),
+            (
+                "\u{202E}txt.exe\u{202C} and \u{2067}iso\u{2069}",
+                "txt.exe and iso",
+            ),
+            (
+                "keeps\ttabs\nand lines, é and 한국어",
+                "keeps\ttabs\nand lines, é and 한국어",
+            ),
+            ("trailing escape \u{1b}", "trailing escape "),
+        ] {
+            assert_eq!(strip_controls(dirty), clean, "{dirty:?}");
+        }
+        assert!(matches!(
+            strip_controls("plain"),
+            std::borrow::Cow::Borrowed(_)
+        ));
+    }
 
     fn utc(s: &str) -> Option<String> {
         parse_datetime(s).map(|t| format_utc(&t))

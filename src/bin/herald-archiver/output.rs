@@ -29,7 +29,7 @@ pub fn search_hits(hits: &[Hit], format: OutputFormat, query: &str) -> Result<()
                     format!("{:.4}", h.rank),
                     h.snippet.clone(),
                 ];
-                let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+                let line: Vec<String> = fields.iter().map(|f| csv_field(&printable(f))).collect();
                 writeln!(out, "{}", line.join(","))?;
             }
             OutputFormat::Text => {
@@ -43,10 +43,10 @@ pub fn search_hits(hits: &[Hit], format: OutputFormat, query: &str) -> Result<()
                     out,
                     "{:>7.2}  {date:10}  {:12}  {}\n          {}\n          {}",
                     h.rank,
-                    h.section.as_deref().unwrap_or("-"),
-                    h.title,
-                    h.snippet,
-                    h.url
+                    printable(h.section.as_deref().unwrap_or("-")),
+                    printable(&h.title),
+                    printable(&h.snippet),
+                    printable(&h.url)
                 )?;
             }
         }
@@ -55,6 +55,31 @@ pub fn search_hits(hits: &[Hit], format: OutputFormat, query: &str) -> Result<()
         eprintln!("no matches for {query:?}");
     }
     Ok(())
+}
+
+/// Text as a terminal or a spreadsheet may show it: control characters
+/// (an archive written before they were stripped may hold some) are shown
+/// as `\u{1b}` instead of acting on the terminal.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || ('\u{202A}'..='\u{202E}').contains(&c)
+            || ('\u{2066}'..='\u{2069}').contains(&c)
+    };
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if bad(c) {
+                    c.escape_unicode().to_string()
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
 }
 
 /// The config's summary and each section's next runs.

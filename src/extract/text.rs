@@ -44,7 +44,7 @@ pub fn strip_controls(s: &str) -> std::borrow::Cow<'_, str> {
             };
             match kind {
                 Some('[') => {
-                    while let Some(n) = chars.next() {
+                    for n in chars.by_ref() {
                         if ('@'..='~').contains(&n) {
                             break;
                         }

@@ -50,27 +50,51 @@ pub fn run(
         }
     });
     let mut report = Report::default();
-    for (id, url) in archive.reextract_targets(since.as_deref(), section)? {
-        report.checked += 1;
-        let Some(page) = archive.kept_page(id)? else {
-            report.no_page += 1;
-            continue;
+    let mut after = 0;
+    loop {
+        let batch = archive.reextract_targets(since.as_deref(), section, after, BATCH)?;
+        let Some(&(last, _)) = batch.last() else {
+            break;
         };
-        let given = Url::parse(&url).ok();
-        let record = match extract::article(&page, given.as_ref(), &profile, &site) {
-            Ok(r) if r.body.chars().count() >= config.extract.min_body_chars => r,
-            Ok(_) | Err(_) => {
-                tracing::warn!(%url, "the kept page no longer reads as an article; the archived state stays");
-                report.failed += 1;
-                continue;
-            }
-        };
-        if archive.apply_reextraction(id, &record, &format_utc(&chrono::Utc::now()))? {
-            tracing::info!(%url, "re-extraction changed the record");
-            report.changed += 1;
-        } else {
-            report.unchanged += 1;
+        after = last;
+        for (id, url) in batch {
+            reextract_one(archive, config, &profile, &site, id, &url, &mut report)?;
         }
     }
     Ok(report)
+}
+
+/// Articles listed at a time: memory stays flat whatever the archive's size.
+const BATCH: usize = 500;
+
+fn reextract_one(
+    archive: &mut Archive,
+    config: &Config,
+    profile: &Profile,
+    site: &SiteUrls,
+    id: i64,
+    url: &str,
+    report: &mut Report,
+) -> Result<(), Error> {
+    report.checked += 1;
+    let Some(page) = archive.kept_page(id)? else {
+        report.no_page += 1;
+        return Ok(());
+    };
+    let given = Url::parse(url).ok();
+    let record = match extract::article(&page, given.as_ref(), profile, site) {
+        Ok(r) if r.body.chars().count() >= config.extract.min_body_chars => r,
+        Ok(_) | Err(_) => {
+            tracing::warn!(%url, "the kept page no longer reads as an article; the archived state stays");
+            report.failed += 1;
+            return Ok(());
+        }
+    };
+    if archive.apply_reextraction(id, &record, &format_utc(&chrono::Utc::now()))? {
+        tracing::info!(%url, "re-extraction changed the record");
+        report.changed += 1;
+    } else {
+        report.unchanged += 1;
+    }
+    Ok(())
 }

@@ -371,3 +371,40 @@ fn upkeep_truncates_the_wal_and_keeps_the_index_whole() {
     fts_consistent(&archive);
     assert_eq!(urls(&archive, "\"number 150\"").len(), 1);
 }
+
+#[test]
+fn reextract_targets_page_through_the_archive_once_each() {
+    let (_d, mut archive) = open();
+    for i in 0..1_203 {
+        let url = format!("https://www.koreaherald.com/article/{}", 30_000_000 + i);
+        let mut r = record(
+            &url,
+            &format!("Story {i}"),
+            &format!("Body of story number {i}."),
+        );
+        if i % 3 == 0 {
+            r.section = Some("Business".into());
+        }
+        archive
+            .store(&r, &[&url], "2026-11-27T08:00:00Z", None)
+            .expect("store");
+    }
+    let (mut seen, mut after, mut pages) = (Vec::new(), 0, 0);
+    loop {
+        let batch = archive
+            .reextract_targets(None, Some("Business"), after, 100)
+            .expect("targets");
+        let Some(&(last, _)) = batch.last() else {
+            break;
+        };
+        assert!(batch.len() <= 100);
+        after = last;
+        pages += 1;
+        seen.extend(batch.into_iter().map(|(id, _)| id));
+    }
+    assert_eq!(seen.len(), 401);
+    assert_eq!(pages, 5);
+    let mut sorted = seen.clone();
+    sorted.dedup();
+    assert_eq!(sorted, seen, "in id order, each once");
+}

@@ -304,6 +304,23 @@ fn search_finds_archived_articles_with_rank_and_snippet() {
     assert!(!out.status.success());
     let err = common::stderr(&out);
     assert!(err.contains("bad search query"), "{err}");
+
+    // A query of 14,000 words once took FTS5 minutes and a gigabyte: refused
+    // at once, saying why.
+    let huge = "word ".repeat(14_000);
+    let started = std::time::Instant::now();
+    let out = common::cli(&["search", "--config", cfg, &huge]);
+    assert!(!out.status.success());
+    let err = common::stderr(&out);
+    assert!(err.contains("at most 1000 are accepted"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+    let many = "a ".repeat(65);
+    let out = common::cli(&["search", "--config", cfg, &many]);
+    assert!(
+        common::stderr(&out).contains("65 words; at most 64"),
+        "{}",
+        common::stderr(&out)
+    );
 }
 
 #[test]
@@ -686,7 +703,10 @@ fn escape_sequences_in_a_page_never_reach_the_archive_or_the_terminal() {
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .expect("archived");
-    assert_eq!(title, "Chipmakers lift capex plans as AI memory demand surges");
+    assert_eq!(
+        title,
+        "Chipmakers lift capex plans as AI memory demand surges"
+    );
     assert!(body.contains("Bold "), "{body}");
     let controls = |t: &str| t.chars().filter(|c| c.is_control() && *c != '\n').count();
     assert_eq!(controls(&body), 0, "{body:?}");

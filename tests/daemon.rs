@@ -572,3 +572,29 @@ fn a_crawl_next_to_the_daemon_is_refused_and_the_daemons_run_goes_on() {
     assert!(exit.success());
     integrity_ok(&d);
 }
+
+#[test]
+fn a_flood_of_silent_connections_to_the_metrics_port_is_capped_and_clears() {
+    let server = common::fast_fixture_server();
+    let archive_dir = tempfile::tempdir().expect("tempdir");
+    let (mut d, port) = start_with_health(&server, archive_dir.path());
+    wait_for("the metrics port", Duration::from_secs(10), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    // 200 clients that connect and say nothing.
+    let silent: Vec<std::net::TcpStream> = (0..200)
+        .filter_map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).ok())
+        .collect();
+    assert!(silent.len() > 32);
+    wait_for("the cap in the log", Duration::from_secs(10), || {
+        d.log().contains("connections open already")
+    });
+    // A silent client is dropped after 2 s: then the port answers again.
+    std::thread::sleep(Duration::from_millis(2500));
+    let (answer, took) = http_get(port, "/metrics");
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(took < Duration::from_secs(2), "{took:?}");
+    drop(silent);
+    let (status, _) = d.stop(Duration::from_secs(10));
+    assert!(status.success(), "{}", d.log());
+}

@@ -487,3 +487,45 @@ fn a_section_whose_list_keeps_failing_backs_off_and_recovers() {
         .expect("last run");
     assert_eq!(status, "ok");
 }
+
+#[test]
+fn a_list_page_with_thousands_of_links_costs_at_most_the_cap() {
+    let e = env(&["National"], "");
+    let text = std::fs::read_to_string(&e.config).expect("config");
+    std::fs::write(
+        &e.config,
+        text.replacen("max_pages = 1", "max_pages = 1\nmax_links_per_page = 40", 1),
+    )
+    .expect("config");
+    let links: String = (0..5_000)
+        .map(|i| {
+            format!(
+                "<li><a href=\"/article/{}\">story {i}</a></li>",
+                20_000_000 + i
+            )
+        })
+        .collect();
+    let page = format!(
+        "<html><body><article class=\"recent_news\"><ul class=\"news_list\">{links}</ul></article></body></html>"
+    );
+    e.server.script("/National", vec![Response::html(page)]);
+    let out = common::cli(&["crawl", "--config", e.config.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let article_requests = e
+        .server
+        .targets()
+        .iter()
+        .filter(|t| t.starts_with("/article/"))
+        .count();
+    assert!(
+        article_requests <= 40,
+        "{article_requests} article requests"
+    );
+    assert!(article_requests > 0);
+    let warned = common::stderr(&out)
+        .lines()
+        .filter(|l| l.contains("max_links_per_page"))
+        .count();
+    assert_eq!(warned, 1, "one line for the page: {}", common::stderr(&out));
+    assert_eq!(e.last_run("links_found"), 40);
+}

@@ -63,23 +63,30 @@ impl Archive {
     }
 
     /// Articles to re-extract: published since `since` (all when `None`), of
-    /// the given `section` (all when `None`), in id order.
+    /// the given `section` (all when `None`), in id order, the next `limit`
+    /// after id `after` (the caller pages through them: an archive of
+    /// millions is never listed at once).
     pub fn reextract_targets(
         &self,
         since: Option<&str>,
         section: Option<&str>,
+        after: i64,
+        limit: usize,
     ) -> Result<Vec<(i64, String)>, ArchiveError> {
         let mut st = self
             .conn
-            .prepare(
+            .prepare_cached(
                 "SELECT id, url FROM articles
-                 WHERE (?1 IS NULL OR coalesce(published_at, first_seen_at) >= ?1)
+                 WHERE id > ?3
+                   AND (?1 IS NULL OR coalesce(published_at, first_seen_at) >= ?1)
                    AND (?2 IS NULL OR section = ?2)
-                 ORDER BY id",
+                 ORDER BY id LIMIT ?4",
             )
             .map_err(ArchiveError::sql("listing articles to re-extract"))?;
         let rows = st
-            .query_map(params![since, section], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_map(params![since, section, after, limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
             .map_err(ArchiveError::sql("listing articles to re-extract"))?;
         Ok(rows)

@@ -56,6 +56,11 @@ pub struct SiteConfig {
     /// A run goes past a section's `pages` while every link on a page is new, up to this.
     #[serde(default = "default_max_pages")]
     pub max_pages: u32,
+    /// Article links taken from one list page, at most; a page with more
+    /// (a broken or hostile answer) gives its first this many, and the run
+    /// logs how many it left.
+    #[serde(default = "default_max_links_per_page")]
+    pub max_links_per_page: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -285,6 +290,9 @@ fn default_pagination() -> Pagination {
 }
 fn default_max_pages() -> u32 {
     5
+}
+fn default_max_links_per_page() -> u32 {
+    300
 }
 fn default_pages() -> u32 {
     1

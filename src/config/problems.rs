@@ -271,6 +271,7 @@ fn checks(c: &Config, text: &str) -> Vec<Problem> {
     let positive = "must be longer than 0s";
     for (table, key, zero) in [
         ("site", "max_pages", c.site.max_pages == 0),
+        ("site", "max_links_per_page", c.site.max_links_per_page == 0),
         ("retry", "attempts", c.retry.attempts == 0),
         ("retry", "pending_attempts", c.retry.pending_attempts == 0),
         ("retry", "section_failures", c.retry.section_failures == 0),

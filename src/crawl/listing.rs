@@ -212,6 +212,19 @@ impl Crawler {
                         return Ok(PageEnd::Stopped);
                     }
                 };
+            let mut found = found;
+            let cap = self.config.site.max_links_per_page as usize;
+            if found.len() > cap {
+                tracing::warn!(
+                    section = %name,
+                    page,
+                    links = found.len(),
+                    kept = cap,
+                    "the list page has more article links than [site] max_links_per_page; the rest are left"
+                );
+                result.skipped += (found.len() - cap) as u32;
+                found.truncate(cap);
+            }
             result.links_found += found.len() as u32;
             let urls: Vec<String> = found.iter().map(|l| l.canonical.to_string()).collect();
             let (since, at) = (reading.since.clone(), now());

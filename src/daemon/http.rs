@@ -20,18 +20,37 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, Error> {
     })
 }
 
+/// Connections answered at once; more are closed as they come. A scraper
+/// and a health check need two.
+pub const MAX_CONNECTIONS: usize = 32;
+/// A request's head must arrive within this, so a silent client frees its
+/// slot soon.
+const HEAD_TIMEOUT: Duration = Duration::from_secs(2);
+
 pub async fn serve(listener: TcpListener, shared: Arc<Shared>, stop: CancellationToken) {
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
+    let mut refused = 0u64;
     loop {
         let accepted = tokio::select! {
             a = listener.accept() => a,
             _ = stop.cancelled() => return,
         };
         match accepted {
-            Ok((stream, _)) => {
+            Ok((stream, peer)) => {
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    refused += 1;
+                    // Once per power of two: a flood is visible, not a log flood.
+                    if refused.is_power_of_two() {
+                        tracing::warn!(%peer, refused, "metrics endpoint: {MAX_CONNECTIONS} connections open already; closing new ones");
+                    }
+                    drop(stream);
+                    continue;
+                };
                 let shared = shared.clone();
                 tokio::spawn(async move {
                     let _ = tokio::time::timeout(Duration::from_secs(10), answer(stream, &shared))
                         .await;
+                    drop(slot);
                 });
             }
             Err(e) => tracing::warn!(error = %e, "metrics listener: accept failed"),
@@ -42,13 +61,19 @@ pub async fn serve(listener: TcpListener, shared: Arc<Shared>, stop: Cancellatio
 async fn answer(mut stream: TcpStream, shared: &Shared) -> std::io::Result<()> {
     let mut buf = vec![0u8; 4096];
     let mut len = 0;
-    while !buf[..len].windows(4).any(|w| w == b"\r\n\r\n") && len < buf.len() {
-        let n = stream.read(&mut buf[len..]).await?;
-        if n == 0 {
-            break;
+    let head = async {
+        while !buf[..len].windows(4).any(|w| w == b"\r\n\r\n") && len < buf.len() {
+            let n = stream.read(&mut buf[len..]).await?;
+            if n == 0 {
+                break;
+            }
+            len += n;
         }
-        len += n;
-    }
+        Ok::<_, std::io::Error>(())
+    };
+    tokio::time::timeout(HEAD_TIMEOUT, head)
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no request head"))??;
     let head = String::from_utf8_lossy(&buf[..len]);
     let path = head.split_whitespace().nth(1).unwrap_or("/");
     let (status, body) = match path {

@@ -10,11 +10,35 @@ use std::time::Duration;
 use std::sync::{Mutex, PoisonError};
 
 use tokio::sync::{Semaphore, SemaphorePermit};
+
+/// A request's place among the `concurrency` in flight; given back when
+/// dropped, unless a lowered `concurrency` still owes one.
+pub struct Slot<'a> {
+    permit: Option<SemaphorePermit<'a>>,
+    owed: &'a AtomicUsize,
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let owing = self
+            .owed
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |o| o.checked_sub(1))
+            .is_ok();
+        if let Some(p) = self.permit.take() {
+            if owing {
+                p.forget();
+            }
+        }
+    }
+}
 use tokio::time::Instant;
 
 pub struct Pacer {
     slots: Semaphore,
     capacity: AtomicUsize,
+    /// Slots to take away as requests in flight end: a reload that lowers
+    /// `concurrency` while they hold more than the new cap.
+    owed: AtomicUsize,
     min_delay_ms: AtomicU64,
     crawl_delay_ms: AtomicU64,
     /// When the last request was let go.
@@ -26,6 +50,7 @@ impl Pacer {
         Pacer {
             slots: Semaphore::new(concurrency),
             capacity: AtomicUsize::new(concurrency),
+            owed: AtomicUsize::new(0),
             min_delay_ms: AtomicU64::new(min_delay.as_millis() as u64),
             crawl_delay_ms: AtomicU64::new(0),
             last: Mutex::new(None),
@@ -38,9 +63,21 @@ impl Pacer {
             .store(min_delay.as_millis() as u64, Ordering::Relaxed);
         let old = self.capacity.swap(concurrency, Ordering::SeqCst);
         if concurrency > old {
-            self.slots.add_permits(concurrency - old);
+            // Slots still owed from a lower setting are cancelled first.
+            let mut more = concurrency - old;
+            let cancelled = self
+                .owed
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |o| {
+                    Some(o - o.min(more))
+                })
+                .map_or(0, |o| o.min(more));
+            more -= cancelled;
+            self.slots.add_permits(more);
         } else {
-            self.slots.forget_permits(old - concurrency);
+            // Idle slots go now; the ones in flight as their requests end.
+            let fewer = old - concurrency;
+            let gone = self.slots.forget_permits(fewer);
+            self.owed.fetch_add(fewer - gone, Ordering::SeqCst);
         }
     }
 
@@ -60,8 +97,11 @@ impl Pacer {
 
     /// Waits for a free slot and for this request's turn; the slot is held
     /// until the permit is dropped.
-    pub async fn turn(&self) -> Option<SemaphorePermit<'_>> {
-        let permit = self.slots.acquire().await.ok();
+    pub async fn turn(&self) -> Option<Slot<'_>> {
+        let permit = self.slots.acquire().await.ok().map(|permit| Slot {
+            permit: Some(permit),
+            owed: &self.owed,
+        });
         // The delay in force now counts from the last request, so a
         // Crawl-delay learnt from robots.txt applies to the very next one.
         let now = Instant::now();
@@ -121,5 +161,44 @@ mod tests {
         drop((a, b, c));
         pacer.configure(Duration::ZERO, 1);
         assert_eq!(pacer.slots.available_permits(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_lower_concurrency_takes_effect_as_requests_in_flight_end() {
+        let pacer = Pacer::new(Duration::ZERO, 4);
+        let held: Vec<_> = futures_join(&pacer, 4).await;
+        // All four in flight: nothing idle to take away yet.
+        pacer.configure(Duration::ZERO, 1);
+        assert_eq!(pacer.slots.available_permits(), 0);
+        drop(held);
+        // Three of the four slots were owed: one is left.
+        assert_eq!(pacer.slots.available_permits(), 1);
+        let one = pacer.turn().await;
+        assert!(one.is_some());
+        assert!(
+            tokio::time::timeout(Duration::from_millis(50), pacer.turn())
+                .await
+                .is_err(),
+            "a second request got a slot over the cap"
+        );
+        drop(one);
+        // Raising it again cancels nothing owed and adds slots.
+        pacer.configure(Duration::ZERO, 3);
+        assert_eq!(pacer.slots.available_permits(), 3);
+        // Lowered while two are in flight, raised before they end: the
+        // debt is cancelled, not paid twice.
+        let two: Vec<_> = futures_join(&pacer, 2).await;
+        pacer.configure(Duration::ZERO, 1);
+        pacer.configure(Duration::ZERO, 3);
+        drop(two);
+        assert_eq!(pacer.slots.available_permits(), 3);
+    }
+
+    async fn futures_join(pacer: &Pacer, n: usize) -> Vec<Option<Slot<'_>>> {
+        let mut out = Vec::new();
+        for _ in 0..n {
+            out.push(pacer.turn().await);
+        }
+        out
     }
 }

@@ -4,7 +4,7 @@
 //! redirects kept on the site, a cap on body size, and charset decoding.
 
 mod pacer;
-mod robots;
+pub mod robots;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

@@ -333,6 +333,7 @@ fn fields(
     let ld_whole = from_ld.iter().map(|p| p.len()).sum::<usize>() >= 200;
     let generic = if from_selector.is_empty() && !ld_whole || notes.explaining() {
         super::generic::extract(
+            doc,
             cleaned,
             Some(url.as_str()),
             &profile.body_strip,
@@ -921,10 +922,16 @@ pub fn generic_record(
     let doc = Html::parse_document(&cleaned);
     let meta = Meta::read(&doc);
     let (url, _) = address(&meta, None, given, site)?;
-    let g = super::generic::extract(&cleaned, Some(url.as_str()), &profile.body_strip, None)
-        .ok_or_else(|| ExtractError::NotAnArticle {
-            reason: "the generic layer found no article text".into(),
-        })?;
+    let g = super::generic::extract(
+        &doc,
+        &cleaned,
+        Some(url.as_str()),
+        &profile.body_strip,
+        None,
+    )
+    .ok_or_else(|| ExtractError::NotAnArticle {
+        reason: "the generic layer found no article text".into(),
+    })?;
     // The same cleanup as every layer's body gets in a record.
     let captions = clues::region(&doc, &g.paragraphs)
         .map(|r| clues::captions_in(r, &g.paragraphs))

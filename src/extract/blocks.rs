@@ -40,16 +40,29 @@ const BLOCKS: &[&str] = &[
 /// elements are skipped with everything inside them.
 pub(super) fn paragraphs(root: ElementRef<'_>, strip: &[Sel]) -> Vec<String> {
     let strip: Vec<&Selector> = strip.iter().map(Sel::get).collect();
+    paragraphs_skipping(root, &|el| strip.iter().any(|s| s.matches(el)))
+}
+
+/// [`paragraphs`] with the caller's own test for the elements to skip.
+pub(super) fn paragraphs_skipping(
+    root: ElementRef<'_>,
+    skip: &dyn Fn(&ElementRef<'_>) -> bool,
+) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
-    walk(root, &strip, &mut out, &mut current);
+    walk(root, skip, &mut out, &mut current);
     flush(&mut out, &mut current);
     out
 }
 
 /// Depth-first over the tree with an explicit stack, so a page nested
 /// thousands of levels deep cannot exhaust the thread's stack.
-fn walk(root: ElementRef<'_>, strip: &[&Selector], out: &mut Vec<String>, current: &mut String) {
+fn walk(
+    root: ElementRef<'_>,
+    skip: &dyn Fn(&ElementRef<'_>) -> bool,
+    out: &mut Vec<String>,
+    current: &mut String,
+) {
     enum Step<'a> {
         Text(&'a str),
         Enter(ElementRef<'a>),
@@ -78,7 +91,7 @@ fn walk(root: ElementRef<'_>, strip: &[&Selector], out: &mut Vec<String>, curren
             Step::Text(t) => current.push_str(t),
             Step::Leave => flush(out, current),
             Step::Enter(el) => {
-                if strip.iter().any(|s| s.matches(&el)) {
+                if skip(&el) {
                     continue;
                 }
                 let name = el.value().name();

@@ -6,6 +6,7 @@ mod article;
 mod blocks;
 mod clues;
 mod explain;
+mod finder;
 pub mod furniture;
 pub mod generic;
 mod listing;

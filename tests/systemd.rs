@@ -23,6 +23,8 @@ fn the_unit_runs_the_daemon_with_notify_and_a_state_directory() {
         "RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX",
         "SystemCallFilter=@system-service",
         "MemoryDenyWriteExecute=yes",
+        // Cloud metadata (169.254.169.254) is never a place to fetch from.
+        "IPAddressDeny=link-local multicast",
     ] {
         assert!(text.contains(line), "unit lacks {line:?}");
     }

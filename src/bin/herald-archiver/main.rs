@@ -14,6 +14,7 @@ mod output;
 use herald_archiver::archive::{Archive, ArchiveLock, ExportError, Format, Search};
 use herald_archiver::config::Config;
 use herald_archiver::crawl::{self, CrawlOptions, Crawler};
+use herald_archiver::error::ArchiveError;
 use herald_archiver::extract;
 use herald_archiver::site::profile::Profile;
 use herald_archiver::site::urls::SiteUrls;
@@ -200,6 +201,12 @@ fn init_logging(default: &str) {
     }
 }
 
+/// An archive error with the archive's file named: SQLite's own messages
+/// ("disk I/O error") do not say which file.
+fn in_archive(config: &Config, e: impl std::error::Error + Send + Sync + 'static) -> anyhow::Error {
+    anyhow::Error::new(e).context(format!("archive {}", config.archive.path.display()))
+}
+
 fn load_config(explicit: Option<&Path>) -> Result<Config> {
     let path = Config::locate(explicit)?;
     Ok(Config::load(&path)?)
@@ -257,7 +264,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 since,
                 until,
             };
-            let hits = archive.search(&search, marks)?;
+            let hits = archive.search(&search, marks).map_err(|e| match e {
+                ArchiveError::BadQuery { .. } => anyhow::Error::from(e),
+                other => in_archive(&config, other),
+            })?;
             output::search_hits(&hits, format, &query)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -276,14 +286,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             match archive.export(format, since.as_deref(), section.as_deref(), &mut out) {
                 Ok(n) => eprintln!("exported {n} articles"),
                 Err(ExportError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(in_archive(&config, e)),
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Backup { path } => {
             let config = load_config(cli.config.as_deref())?;
             let archive = Archive::open_readonly(&config.archive.path)?;
-            archive.backup(&path)?;
+            archive.backup(&path).map_err(|e| in_archive(&config, e))?;
             println!(
                 "backed up {} to {}",
                 config.archive.path.display(),
@@ -404,7 +414,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 &config,
                 since.as_deref(),
                 section.as_deref(),
-            )?;
+            )
+            .map_err(|e| in_archive(&config, e))?;
             println!("{report}");
             Ok(ExitCode::SUCCESS)
         }

@@ -258,7 +258,12 @@ fn runs_on_schedule_without_overlap_reloads_and_stops_cleanly() {
         Duration::from_secs(10),
         || d.log().contains("reload refused"),
     );
-    assert!(d.log().contains("line"), "{}", d.log());
+    // FILE:LINE: the problem.
+    assert!(
+        d.log().contains("herald.toml:") && d.log().contains("duplicate key"),
+        "{}",
+        d.log()
+    );
     let before = runs(&d, "Business", "ok");
     wait_for("Business to keep running", Duration::from_secs(10), || {
         runs(&d, "Business", "ok") > before

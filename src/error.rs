@@ -20,11 +20,11 @@ pub enum ConfigError {
     #[error("invalid config file {path}: {}", list_problems(path, problems))]
     Invalid {
         path: PathBuf,
-        problems: Vec<crate::config::Problem>,
+        problems: Vec<ConfigProblem>,
     },
 }
 
-fn list_problems(path: &std::path::Path, problems: &[crate::config::Problem]) -> String {
+fn list_problems(path: &std::path::Path, problems: &[ConfigProblem]) -> String {
     let n = problems.len();
     let mut out = format!("{n} problem{}", if n == 1 { "" } else { "s" });
     for p in problems {
@@ -39,6 +39,28 @@ fn list_problems(path: &std::path::Path, problems: &[crate::config::Problem]) ->
         out.push_str(&p.message);
     }
     out
+}
+
+/// One problem in a config file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigProblem {
+    /// 1-based; 0 when the problem is the file as a whole (a missing table).
+    pub line: usize,
+    /// `table.key` (`section[2].pages` for the second `[[section]]`), when known.
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for ConfigProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.line > 0 {
+            write!(f, "line {}: ", self.line)?;
+        }
+        if let Some(k) = &self.key {
+            write!(f, "{k}: ")?;
+        }
+        f.write_str(&self.message)
+    }
 }
 
 /// A request that did not give us a usable page.

@@ -4,36 +4,14 @@
 //! table is also read on its own, and the values that parse but cannot work
 //! (zero periods, zero timeouts, duplicate names) are checked after.
 
-use std::fmt;
-
 use serde::Deserialize;
+
+pub use crate::error::ConfigProblem as Problem;
 
 use super::{
     ArchiveConfig, Config, DaemonConfig, ExtractConfig, HttpConfig, RetryConfig, RevisitConfig,
     SchedulerConfig, SectionConfig, SiteConfig,
 };
-
-/// One problem in a config file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// 1-based; 0 when the problem is the file as a whole (a missing table).
-    pub line: usize,
-    /// `table.key` (`section[2].pages` for the second `[[section]]`), when known.
-    pub key: Option<String>,
-    pub message: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.line > 0 {
-            write!(f, "line {}: ", self.line)?;
-        }
-        if let Some(k) = &self.key {
-            write!(f, "{k}: ")?;
-        }
-        f.write_str(&self.message)
-    }
-}
 
 /// Every table, optional: what one table of the file alone must parse as.
 #[derive(Deserialize)]

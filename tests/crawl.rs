@@ -733,3 +733,12 @@ fn escape_sequences_in_a_page_never_reach_the_archive_or_the_terminal() {
         assert!(text.contains("\\u{1b}[2J"), "{format}: {text}");
     }
 }
+
+#[test]
+fn a_page_refused_for_its_shape_fails_only_that_link_with_the_reason() {
+    let s = setup(2);
+    let page = String::from_utf8(s.server.page("/article/10915230")).expect("utf-8");
+    // 5,000 nested <div>s: html5ever's time grows with depth squared.
+    let deep = page.replace("</body>", &format!("{}</body>", "<div>".repeat(5_000)));
+    assert_only_the_chips_link_fails(&s, deep, "page refused for its shape: elements nested");
+}

@@ -4,6 +4,7 @@
 //! extract (record) -> archive, driven by crawl.
 
 pub mod archive;
+pub mod check_site;
 pub mod config;
 pub mod crawl;
 pub mod daemon;

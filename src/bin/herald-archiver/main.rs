@@ -111,6 +111,17 @@ enum Command {
     },
     /// Validate the config and show each section's next three runs.
     CheckConfig,
+    /// Check the built-in rules against the live site without touching the
+    /// archive: robots.txt, each section's first list page and the first
+    /// article it links, through the crawl's polite client; per section the
+    /// links found and, per field, the layer and rule that gave it. Exit
+    /// status 0 when the selectors fit, 3 when fallbacks are in use, 4 when
+    /// nothing could be extracted.
+    CheckSite {
+        /// Only this section (repeatable).
+        #[arg(long = "section", value_name = "NAME")]
+        sections: Vec<String>,
+    },
     /// Run as a daemon: crawl each section on its schedule until SIGTERM;
     /// SIGHUP reloads the config.
     Run,
@@ -429,6 +440,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let config = Config::load(&path)?;
             output::check_config(&path, &config)?;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckSite { sections } => {
+            let config = load_config(cli.config.as_deref())?;
+            for name in &sections {
+                anyhow::ensure!(
+                    config.section(name).is_some(),
+                    "no section named {name:?} in the config"
+                );
+            }
+            let runtime = runtime()?;
+            let checked =
+                runtime.block_on(herald_archiver::check_site::check_site(&config, &sections))?;
+            print!("{checked}");
+            Ok(ExitCode::from(checked.verdict().exit_code()))
         }
     }
 }

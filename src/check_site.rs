@@ -1,0 +1,237 @@
+//! `check-site`: do the built-in rules still fit the live site? Reads
+//! robots.txt, each configured section's first list page and the first
+//! article it links, through the same polite client as a crawl (robots,
+//! user agent, pacing), and explains every field of that article. Nothing
+//! is written to the archive. This is what a user runs after install and
+//! after a drift alarm.
+
+use std::fmt;
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::config::Config;
+use crate::error::{chain, Error};
+use crate::extract::{self, Explanation, Hints, Layer};
+use crate::fetch::{FetchStats, Fetcher, Pacer, Page};
+use crate::metrics::Metrics;
+use crate::site::profile::Profile;
+use crate::site::urls::SiteUrls;
+
+/// How well the rules fit, worst last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verdict {
+    /// The listing selector found links, and the article's headline, body
+    /// and dates came from the layout's selectors.
+    SelectorsFit,
+    /// A record came out, but some of those fields from a fallback layer:
+    /// the site changed; the archive still fills, less exactly.
+    FallbacksInUse,
+    /// No links, no page, or no record.
+    NothingExtracted,
+}
+
+impl Verdict {
+    /// `check-site`'s exit status: 0, 3 or 4 (1 and 2 are a failed run and
+    /// a bad config for every command).
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Verdict::SelectorsFit => 0,
+            Verdict::FallbacksInUse => 3,
+            Verdict::NothingExtracted => 4,
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Verdict::SelectorsFit => "selectors fit",
+            Verdict::FallbacksInUse => "fallbacks in use",
+            Verdict::NothingExtracted => "nothing extracted",
+        })
+    }
+}
+
+/// Fields whose layer says whether the layout's rules still fit.
+const KEY_FIELDS: [&str; 3] = ["title", "body", "published_at"];
+
+/// One section's check.
+#[derive(Debug, Clone)]
+pub struct SectionCheck {
+    pub section: String,
+    /// The list page's public address.
+    pub list: Url,
+    /// Article links the listing selector found, or why none were read.
+    pub links: Result<usize, String>,
+    /// The first article's address and what each layer gave for it.
+    pub article: Option<(Url, Explanation)>,
+    /// Why the article could not be read, when it could not.
+    pub article_error: Option<String>,
+    pub verdict: Verdict,
+}
+
+impl fmt::Display for SectionCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "== {} ({})", self.section, self.list)?;
+        match &self.links {
+            Ok(n) => writeln!(f, "links found by the listing selector: {n}")?,
+            Err(e) => writeln!(f, "list page not read: {e}")?,
+        }
+        if let Some((url, why)) = &self.article {
+            writeln!(f, "article: {url}")?;
+            write!(f, "{why}")?;
+        }
+        if let Some(e) = &self.article_error {
+            writeln!(f, "article not read: {e}")?;
+        }
+        writeln!(f, "verdict: {}", self.verdict)
+    }
+}
+
+/// Every section's check and the worst verdict.
+#[derive(Debug, Clone)]
+pub struct SiteCheck {
+    /// robots.txt could not be read: nothing may be fetched.
+    pub robots_error: Option<String>,
+    pub sections: Vec<SectionCheck>,
+}
+
+impl SiteCheck {
+    pub fn verdict(&self) -> Verdict {
+        if self.robots_error.is_some() {
+            return Verdict::NothingExtracted;
+        }
+        self.sections
+            .iter()
+            .map(|s| s.verdict)
+            .max()
+            .unwrap_or(Verdict::NothingExtracted)
+    }
+}
+
+impl fmt::Display for SiteCheck {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(e) = &self.robots_error {
+            writeln!(
+                f,
+                "robots.txt could not be read, so nothing may be fetched: {e}\n\
+                 check the network, DNS and [site] base_url"
+            )?;
+        }
+        for s in &self.sections {
+            write!(f, "{s}")?;
+        }
+        let count = |v: Verdict| self.sections.iter().filter(|s| s.verdict == v).count();
+        writeln!(
+            f,
+            "check-site: {} sections: {} selectors fit, {} fallbacks in use, {} nothing extracted; verdict: {}",
+            self.sections.len(),
+            count(Verdict::SelectorsFit),
+            count(Verdict::FallbacksInUse),
+            count(Verdict::NothingExtracted),
+            self.verdict()
+        )
+    }
+}
+
+/// Checks every configured section (or the `only` ones) against the site.
+pub async fn check_site(config: &Config, only: &[String]) -> Result<SiteCheck, Error> {
+    let site = SiteUrls::new(config.site.base_url.0.clone());
+    let pacer = Arc::new(Pacer::new(
+        config.http.min_delay.0,
+        config.http.concurrency.0,
+    ));
+    let fetcher = Fetcher::new(
+        &config.http,
+        &config.retry,
+        site.clone(),
+        pacer,
+        Arc::new(Metrics::default()),
+    )?;
+    let profile = Profile::herald().with_overrides(&config.extract.selectors);
+    let stats = FetchStats::default();
+    let robots = match fetcher.robots(&stats).await {
+        Ok(r) => r,
+        Err(e) => {
+            return Ok(SiteCheck {
+                robots_error: Some(chain(&e)),
+                sections: Vec::new(),
+            })
+        }
+    };
+    let mut sections = Vec::new();
+    for section in config
+        .sections
+        .iter()
+        .filter(|s| only.is_empty() || only.contains(&s.name))
+    {
+        let (list, fetch) = site.page(&section.path.0);
+        let mut check = SectionCheck {
+            section: section.name.clone(),
+            list: list.clone(),
+            links: Err(String::new()),
+            article: None,
+            article_error: None,
+            verdict: Verdict::NothingExtracted,
+        };
+        if !robots.allowed(&fetch) {
+            check.links = Err(format!("robots.txt disallows {list}"));
+            sections.push(check);
+            continue;
+        }
+        let body = match fetcher.get(&fetch, None, &stats).await {
+            Ok(Page::Fetched { body, .. }) => body,
+            Ok(Page::NotModified) => String::new(),
+            Err(e) => {
+                check.links = Err(chain(&e));
+                sections.push(check);
+                continue;
+            }
+        };
+        let links = match extract::listing(&body, &list, &profile, &site) {
+            Ok(l) => l,
+            Err(e) => {
+                check.links = Err(e.to_string());
+                sections.push(check);
+                continue;
+            }
+        };
+        check.links = Ok(links.len());
+        let Some(link) = links.into_iter().find(|l| robots.allowed(&l.fetch)) else {
+            sections.push(check);
+            continue;
+        };
+        match fetcher.get(&link.fetch, None, &stats).await {
+            Ok(Page::Fetched { body, .. }) => {
+                let hints = Hints {
+                    given: Some(&link.canonical),
+                    list_page: Some(&section.path.0),
+                };
+                let (record, why) = extract::explain(&body, &profile, &site, &hints);
+                check.verdict = match record {
+                    Err(e) => {
+                        check.article_error = Some(e.to_string());
+                        Verdict::NothingExtracted
+                    }
+                    Ok(r)
+                        if KEY_FIELDS
+                            .iter()
+                            .all(|f| r.sources.get(*f) == Some(&Layer::Selector)) =>
+                    {
+                        Verdict::SelectorsFit
+                    }
+                    Ok(_) => Verdict::FallbacksInUse,
+                };
+                check.article = Some((link.canonical.clone(), why));
+            }
+            Ok(Page::NotModified) => {}
+            Err(e) => check.article_error = Some(chain(&e)),
+        }
+        sections.push(check);
+    }
+    Ok(SiteCheck {
+        robots_error: None,
+        sections,
+    })
+}

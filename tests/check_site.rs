@@ -1,0 +1,128 @@
+//! `check-site` against the fixture site: the built-in selectors fit it;
+//! against a redesigned copy the fallbacks are reported with a non-zero
+//! verdict; nothing is written.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+fn config(dir: &Path, base: &str, sections: &[&str]) -> PathBuf {
+    let mut text = format!(
+        "[site]\nbase_url = \"{base}\"\n\n[archive]\npath = \"{}\"\n\n[http]\nmin_delay = \"0s\"\n",
+        dir.join("archive.db").display()
+    );
+    for s in sections {
+        text.push_str(&format!(
+            "\n[[section]]\nname = \"{s}\"\npath = \"/{s}\"\nschedule = \"*/15 * * * *\"\n"
+        ));
+    }
+    let path = dir.join("herald.toml");
+    std::fs::write(&path, text).expect("config");
+    path
+}
+
+fn check_site(config: &Path) -> (Option<i32>, String) {
+    let out = common::cli(&["check-site", "--config", config.to_str().expect("path")]);
+    (
+        out.status.code(),
+        common::stdout(&out) + &common::stderr(&out),
+    )
+}
+
+#[test]
+fn the_selectors_fit_the_fixture_site_and_nothing_is_written() {
+    let server = common::fast_fixture_server();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = config(dir.path(), &server.url(), &["National", "Business"]);
+    let (code, out) = check_site(&cfg);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("== National (https://www.koreaherald.com/National)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("links found by the listing selector: 2"),
+        "{out}"
+    );
+    assert!(
+        out.contains("article: https://www.koreaherald.com/article/10915012"),
+        "{out}"
+    );
+    assert!(out.contains("title: selector h1.news_title\n"), "{out}");
+    assert!(
+        out.contains("body: selector article#articleText\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("verdict: selectors fit\n") && out.contains("2 selectors fit"),
+        "{out}"
+    );
+    // The polite client: robots.txt first, one list page and one article
+    // per section, and no archive.
+    let targets = server.targets();
+    assert_eq!(targets.first().map(String::as_str), Some("/robots.txt"));
+    assert_eq!(targets.len(), 5, "{targets:?}");
+    assert!(!dir.path().join("archive.db").exists());
+}
+
+#[test]
+fn a_redesign_is_reported_as_fallbacks_in_use_and_a_dead_list_as_nothing() {
+    let server = common::fast_fixture_server();
+    // The first National article now comes in a layout no selector knows.
+    server.replace(
+        "/article/10915012",
+        "../extra/redesign-furniture-10999207.html",
+    );
+    // The Business list page lost its list.
+    server.replace("/Business", "site/not-found.html");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = config(dir.path(), &server.url(), &["National", "Business"]);
+    let (code, out) = check_site(&cfg);
+    assert_eq!(code, Some(4), "the worst verdict decides: {out}");
+    let (national, business) = out.split_once("== Business").expect("two sections");
+    assert!(
+        national.contains("title: meta meta[property=og:title]"),
+        "{national}"
+    );
+    assert!(
+        national.contains("  - selector h1.news_title"),
+        "{national}"
+    );
+    assert!(
+        national.contains("body: generic main-content finder"),
+        "{national}"
+    );
+    assert!(national.contains("verdict: fallbacks in use"), "{national}");
+    assert!(
+        business.contains("links found by the listing selector: 0"),
+        "{business}"
+    );
+    assert!(
+        business.contains("verdict: nothing extracted"),
+        "{business}"
+    );
+
+    // National alone: fallbacks in use is exit 3.
+    let out = common::cli(&[
+        "check-site",
+        "--config",
+        cfg.to_str().expect("path"),
+        "--section",
+        "National",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", common::stdout(&out));
+}
+
+#[test]
+fn an_unreachable_site_is_said_once_with_what_to_check() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = config(dir.path(), "http://127.0.0.1:9", &["National", "Business"]);
+    let (code, out) = check_site(&cfg);
+    assert_eq!(code, Some(4), "{out}");
+    assert_eq!(
+        out.matches("robots.txt could not be read").count(),
+        1,
+        "{out}"
+    );
+    assert!(out.contains("check the network"), "{out}");
+}

@@ -235,3 +235,64 @@ pub async fn check_site(config: &Config, only: &[String]) -> Result<SiteCheck, E
         sections,
     })
 }
+
+/// Pages of the configured site fetched one at a time as a crawl would:
+/// robots.txt first (once), the configured user agent and pacing
+/// (`extract https://...`).
+pub struct PoliteClient {
+    fetcher: Fetcher,
+    site: SiteUrls,
+    robots: Option<crate::fetch::Robots>,
+    stats: FetchStats,
+}
+
+impl PoliteClient {
+    pub fn new(config: &Config) -> Result<PoliteClient, Error> {
+        let site = SiteUrls::new(config.site.base_url.0.clone());
+        let pacer = Arc::new(Pacer::new(
+            config.http.min_delay.0,
+            config.http.concurrency.0,
+        ));
+        Ok(PoliteClient {
+            fetcher: Fetcher::new(
+                &config.http,
+                &config.retry,
+                site.clone(),
+                pacer,
+                Arc::new(Metrics::default()),
+            )?,
+            site,
+            robots: None,
+            stats: FetchStats::default(),
+        })
+    }
+
+    /// `url`'s public address and its page, decoded; an address of another
+    /// site, one robots.txt forbids, or a failed fetch is an error that says so.
+    pub async fn get(&mut self, url: &Url) -> Result<(Url, String), String> {
+        let public = self
+            .site
+            .public(url)
+            .ok_or_else(|| format!("{url} is not an address of the configured site"))?;
+        // An article is fetched under its canonical address, as a crawl
+        // fetches the links it finds (no tracking parameters, no old form).
+        let public = self.site.canonical_article(&public).unwrap_or(public);
+        let fetch = self.site.fetch_url(&public);
+        if self.robots.is_none() {
+            let robots = self
+                .fetcher
+                .robots(&self.stats)
+                .await
+                .map_err(|e| format!("robots.txt could not be read: {}", chain(&e)))?;
+            self.robots = Some(robots);
+        }
+        if !self.robots.as_ref().is_some_and(|r| r.allowed(&fetch)) {
+            return Err(format!("robots.txt disallows {public}"));
+        }
+        match self.fetcher.get(&fetch, None, &self.stats).await {
+            Ok(Page::Fetched { body, .. }) => Ok((public, body)),
+            Ok(Page::NotModified) => Err(format!("{public}: 304 without a request for one")),
+            Err(e) => Err(chain(&e)),
+        }
+    }
+}

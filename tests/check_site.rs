@@ -126,3 +126,57 @@ fn an_unreachable_site_is_said_once_with_what_to_check() {
     );
     assert!(out.contains("check the network"), "{out}");
 }
+
+#[test]
+fn extract_fetches_an_address_of_the_configured_site_as_a_crawl_would() {
+    let server = common::fast_fixture_server();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = config(dir.path(), &server.url(), &["National"]);
+    let cfg = cfg.to_str().expect("path");
+    let bill = format!("{}/article/10915012?utm_source=x", server.url());
+    let out = common::cli(&[
+        "extract",
+        "--config",
+        cfg,
+        &bill,
+        "https://example.com/article/1",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the foreign address fails the command"
+    );
+    let lines: Vec<serde_json::Value> = common::stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{}", common::stdout(&out));
+    assert_eq!(
+        lines[0]["url"],
+        "https://www.koreaherald.com/article/10915012"
+    );
+    assert_eq!(
+        lines[0]["title"],
+        "Assembly passes revised data protection bill amid privacy concerns"
+    );
+    assert!(
+        lines[1]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("not an address of the configured site")),
+        "{}",
+        lines[1]
+    );
+    // robots.txt first, then the page: the polite client.
+    let targets = server.targets();
+    assert_eq!(
+        targets.first().map(String::as_str),
+        Some("/robots.txt"),
+        "{targets:?}"
+    );
+    let out = common::cli(&["extract", "--config", cfg, "--explain", &bill]);
+    assert!(
+        common::stdout(&out).contains("title: selector h1.news_title"),
+        "{}",
+        common::stdout(&out)
+    );
+}

@@ -12,6 +12,7 @@ use url::Url;
 mod output;
 
 use herald_archiver::archive::{Archive, ArchiveLock, ExportError, Format, Search};
+use herald_archiver::check_site::PoliteClient;
 use herald_archiver::config::Config;
 use herald_archiver::crawl::{self, CrawlOptions, Crawler};
 use herald_archiver::error::ArchiveError;
@@ -91,9 +92,11 @@ enum Command {
     Backup { path: PathBuf },
     /// Print the clean record of saved article pages, one JSON object per
     /// line in the order given; a page that is no article gives a line
-    /// {"page": ..., "error": ...}. Exit status 1 only when a file cannot be read.
+    /// {"page": ..., "error": ...}. A page may also be an address of the
+    /// configured site (https://...), fetched as a crawl would (robots.txt,
+    /// user agent, pacing). Exit status 1 only when a page cannot be read.
     Extract {
-        #[arg(required = true, value_name = "PAGE.html")]
+        #[arg(required = true, value_name = "PAGE.html|URL")]
         pages: Vec<PathBuf>,
         /// The page's address, when it does not name its canonical one: one
         /// --url per page, in the pages' order. Without it: the page's own
@@ -346,23 +349,57 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let site = SiteUrls::new(base);
             let mut out = std::io::stdout().lock();
             let mut unreadable = false;
+            // Web addresses of the site are fetched as a crawl would.
+            let mut web: Option<(tokio::runtime::Runtime, PoliteClient)> = None;
             for (i, page) in pages.iter().enumerate() {
                 let error = |why: String| serde_json::json!({"page": page, "error": why});
-                let bytes = match std::fs::read(page) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        eprintln!("{}: cannot read: {e}", page.display());
-                        writeln!(out, "{}", error(format!("cannot read: {e}")))?;
-                        unreadable = true;
-                        continue;
+                let address = page
+                    .to_str()
+                    .filter(|p| p.starts_with("https://") || p.starts_with("http://"))
+                    .and_then(|p| Url::parse(p).ok());
+                let (html, given) = if let Some(address) = address {
+                    if web.is_none() {
+                        let config = match &config {
+                            Some(c) => c.clone(),
+                            None => Config::parse(&format!(
+                                "[site]\nbase_url = \"{}\"\n[archive]\npath = \"unused.db\"\n\
+                                 [[section]]\nname = \"x\"\npath = \"/x\"\nschedule = \"0 * * * *\"\n",
+                                herald_archiver::site::urls::PUBLIC_ORIGIN
+                            ))
+                            .map_err(|e| anyhow::anyhow!(e))?,
+                        };
+                        web = Some((runtime()?, PoliteClient::new(&config)?));
                     }
+                    let Some((rt, client)) = web.as_mut() else {
+                        continue;
+                    };
+                    match rt.block_on(client.get(&address)) {
+                        Ok((public, body)) => (body, Some(public)),
+                        Err(e) => {
+                            eprintln!("{address}: {e}");
+                            writeln!(out, "{}", error(e))?;
+                            unreadable = true;
+                            continue;
+                        }
+                    }
+                } else {
+                    let bytes = match std::fs::read(page) {
+                        Ok(b) => b,
+                        Err(e) => {
+                            eprintln!("{}: cannot read: {e}", page.display());
+                            writeln!(out, "{}", error(format!("cannot read: {e}")))?;
+                            unreadable = true;
+                            continue;
+                        }
+                    };
+                    // A saved page has no header: its <meta charset> (else UTF-8) decides.
+                    let html = herald_archiver::fetch::decode(&bytes, "");
+                    let given = urls
+                        .get(i)
+                        .cloned()
+                        .or_else(|| address_from_file_name(page));
+                    (html, given)
                 };
-                // A saved page has no header: its <meta charset> (else UTF-8) decides.
-                let html = herald_archiver::fetch::decode(&bytes, "");
-                let given = urls
-                    .get(i)
-                    .cloned()
-                    .or_else(|| address_from_file_name(page));
                 if explain {
                     let hints = extract::Hints {
                         given: given.as_ref(),

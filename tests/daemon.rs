@@ -603,3 +603,30 @@ fn a_flood_of_silent_connections_to_the_metrics_port_is_capped_and_clears() {
     let (status, _) = d.stop(Duration::from_secs(10));
     assert!(status.success(), "{}", d.log());
 }
+
+#[test]
+fn a_tick_during_the_catch_up_delay_runs_the_section() {
+    let server = common::fast_fixture_server();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = config_text(
+        &server.url(),
+        &dir.path().join("archive.db"),
+        &[("National", "* * * * * *")],
+        "",
+    )
+    .replace("catch_up_delay = \"0s\"", "catch_up_delay = \"20s\"");
+    std::fs::write(dir.path().join("herald.toml"), text).expect("config");
+    let mut d = spawn(dir);
+    // The catch-up waits up to 20 s; the every-second schedule does not.
+    wait_for("a scheduled run", Duration::from_secs(10), || {
+        runs(&d, "National", "ok") >= 1
+    });
+    assert!(
+        !d.log().contains("this tick is skipped") || runs(&d, "National", "ok") >= 2,
+        "ticks were skipped for the catch-up's delay:\n{}",
+        d.log()
+    );
+    let (status, _) = d.stop(Duration::from_secs(10));
+    assert!(status.success(), "{}", d.log());
+    assert_eq!(d.count("SELECT count(*) FROM articles"), 3);
+}

@@ -180,3 +180,22 @@ fn explain_shows_each_fields_layer_rule_and_the_other_layers() {
     );
     assert!(second.contains("section: generic breadcrumbs"), "{second}");
 }
+
+#[test]
+fn the_parsers_repairs_of_ordinary_markup_are_not_logged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = dir.path().join("10900001.html");
+    // Text inside a table: html5ever repairs it and warns "foster parenting".
+    let html = FOREIGN.replace(
+        "<article>",
+        "<table><p>stray</p><tr><td>x</td></tr></table><article>",
+    );
+    std::fs::write(&page, html).expect("page");
+    let out = common::cli(&["extract", page.to_str().expect("path")]);
+    assert!(out.status.success());
+    assert!(
+        !common::stderr(&out).contains("foster parenting"),
+        "{}",
+        common::stderr(&out)
+    );
+}

@@ -51,6 +51,8 @@ pub(crate) struct Shared {
     current: RwLock<Arc<Crawler>>,
     /// Per section: a run is going on.
     running: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    /// Per section: runs started since the daemon started.
+    started: Mutex<HashMap<String, u64>>,
     revisiting: AtomicBool,
     limit: Arc<Semaphore>,
     tracker: TaskTracker,
@@ -64,6 +66,14 @@ impl Shared {
             .read()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Runs of `section` started so far, after adding `more`.
+    fn started(&self, section: &str, more: u64) -> u64 {
+        let mut map = self.started.lock().unwrap_or_else(PoisonError::into_inner);
+        let n = map.entry(section.to_string()).or_default();
+        *n += more;
+        *n
     }
 
     fn flag(&self, section: &str) -> Arc<AtomicBool> {
@@ -166,6 +176,7 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), Error> {
         metrics,
         current: RwLock::new(crawler),
         running: Mutex::default(),
+        started: Mutex::default(),
         revisiting: AtomicBool::new(false),
         limit: Arc::new(Semaphore::new(config.scheduler.max_concurrent_runs.0)),
         tracker: TaskTracker::new(),
@@ -420,7 +431,7 @@ fn section_task(shared: Arc<Shared>, section: String) -> Task {
     Arc::new(move || {
         let (shared, section) = (shared.clone(), section.clone());
         let tracker = shared.tracker.clone();
-        Box::pin(tracker.track_future(run_once(shared, section, Duration::ZERO)))
+        Box::pin(tracker.track_future(run_once(shared, section, Duration::ZERO, false)))
     })
 }
 
@@ -457,23 +468,21 @@ async fn catch_up(shared: &Arc<Shared>, config: &Config) -> Result<(), Error> {
             );
             shared
                 .tracker
-                .spawn(run_once(shared.clone(), section.name.clone(), delay));
+                .spawn(run_once(shared.clone(), section.name.clone(), delay, true));
         }
     }
     Ok(())
 }
 
-/// One run of a section, unless one is already going on.
-async fn run_once(shared: Arc<Shared>, name: String, delay: Duration) {
+/// One run of a section, unless one is already going on. A `catch_up`
+/// run (at start) waits its delay without holding the section, so a
+/// scheduled tick in that delay runs; the catch-up then has nothing left to
+/// do and ends.
+async fn run_once(shared: Arc<Shared>, name: String, delay: Duration, catch_up: bool) {
     if shared.shutdown.is_cancelled() {
         return;
     }
-    let flag = shared.flag(&name);
-    if flag.swap(true, Ordering::SeqCst) {
-        tracing::info!(section = %name, "previous run still going: this tick is skipped");
-        return;
-    }
-    let running = Running(flag);
+    let before = shared.started(&name, 0);
     let crawler = shared.crawler();
     let Some(section) = crawler.config().section(&name).cloned() else {
         return;
@@ -489,6 +498,22 @@ async fn run_once(shared: Arc<Shared>, name: String, delay: Duration) {
             _ = shared.shutdown.cancelled() => return,
         }
     }
+    if catch_up && shared.started(&name, 0) > before {
+        tracing::debug!(section = %name, "a scheduled run came first: the catch-up has nothing left to do");
+        return;
+    }
+    let flag = shared.flag(&name);
+    if flag.swap(true, Ordering::SeqCst) {
+        tracing::info!(section = %name, "previous run still going: this tick is skipped");
+        return;
+    }
+    let running = Running(flag);
+    shared.started(&name, 1);
+    // The config may have been reloaded during the delay.
+    let crawler = shared.crawler();
+    let Some(section) = crawler.config().section(&name).cloned() else {
+        return;
+    };
     let permit = tokio::select! {
         p = shared.limit.clone().acquire_owned() => p,
         _ = shared.shutdown.cancelled() => return,

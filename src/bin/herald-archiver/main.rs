@@ -201,6 +201,10 @@ fn main() -> ExitCode {
 /// which print their own summary on stdout). Under systemd (JOURNAL_STREAM
 /// set) lines carry no colour and no timestamp: the journal adds its own.
 fn init_logging(default: &str) {
+    // html5ever warns about markup it repairs ("foster parenting not
+    // implemented") on ordinary pages: noise to a user, still available
+    // with RUST_LOG=html5ever=warn.
+    let default = format!("{default},html5ever=error,markup5ever=error,selectors=error");
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
     let journald = std::env::var_os("JOURNAL_STREAM").is_some();

@@ -324,7 +324,7 @@ fn search_finds_archived_articles_with_rank_and_snippet() {
 }
 
 #[test]
-fn a_site_that_does_not_answer_fails_the_runs_but_not_the_command() {
+fn a_site_that_does_not_answer_is_said_once_and_fails_the_command() {
     let s = setup(1);
     // Point the config at a port nothing listens on.
     let dead = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
@@ -334,8 +334,29 @@ fn a_site_that_does_not_answer_fails_the_runs_but_not_the_command() {
         .expect("config")
         .replace(&s.server.url(), &format!("http://127.0.0.1:{port}"));
     std::fs::write(&s.config, text).expect("config");
-    let summary = crawl(&s, &[]);
-    assert!(summary.contains("run failed"), "{summary}");
+    let out = common::cli(&["crawl", "--config", s.config.to_str().expect("path")]);
+    assert_eq!(out.status.code(), Some(1), "a section run failed");
+    let (summary, err) = (common::stdout(&out), common::stderr(&out));
+    // One cause, said once with what to check; a short line per section.
+    assert_eq!(
+        err.matches("sections failed for one cause").count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        err.contains("4 sections failed") && err.contains("check:"),
+        "{err}"
+    );
+    assert!(
+        err.contains("Connection refused") || err.contains("connection refused"),
+        "{err}"
+    );
+    assert_eq!(
+        summary.matches("run failed (the cause above)").count(),
+        4,
+        "{summary}"
+    );
+    assert!(summary.lines().all(|l| l.len() < 80), "{summary}");
     let conn = db(&s.db);
     assert_eq!(
         count(

@@ -74,6 +74,19 @@ impl Env {
         common::stdout(&out)
     }
 
+    /// A crawl whose section runs fail: exit status 1, the summary on
+    /// stdout and the shared cause on stderr.
+    fn crawl_failing(&self) -> (String, String) {
+        let out = common::cli(&["crawl", "--config", self.config.to_str().expect("path")]);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "a failed section run is exit 1: {}",
+            common::stderr(&out)
+        );
+        (common::stdout(&out), common::stderr(&out))
+    }
+
     fn db(&self) -> Connection {
         Connection::open(&self.db).expect("archive")
     }
@@ -395,8 +408,15 @@ fn robots_txt_500_means_nothing_is_fetched() {
     let e = env(&["National", "Business"], "");
     e.server
         .script("/robots.txt", vec![Response::status(500, "down"); 2]);
-    let summary = e.crawl();
-    assert!(summary.contains("robots.txt unavailable"), "{summary}");
+    let (summary, err) = e.crawl_failing();
+    assert!(
+        err.contains("2 sections failed for one cause: robots.txt unavailable"),
+        "{err}"
+    );
+    assert!(
+        summary.contains("National: run failed (the cause above)"),
+        "{summary}"
+    );
     assert_eq!(
         e.server.targets(),
         ["/robots.txt", "/robots.txt"],
@@ -460,7 +480,8 @@ fn a_section_whose_list_keeps_failing_backs_off_and_recovers() {
     e.server
         .script("/National", vec![Response::status(500, "down"); 6]);
     for _ in 0..3 {
-        e.crawl();
+        let (summary, _) = e.crawl_failing();
+        assert!(summary.contains("server answered 500"), "{summary}");
     }
     assert_eq!(
         e.count("SELECT count(*) FROM crawl_runs WHERE status = 'failed'"),

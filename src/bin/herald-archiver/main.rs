@@ -231,8 +231,16 @@ fn load_config(explicit: Option<&Path>) -> Result<Config> {
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
-    if !matches!(cli.command, Command::Run) {
-        init_logging("warn");
+    match cli.command {
+        Command::Run => {}
+        // crawl prints a summary line per section (and a shared cause once):
+        // the crawl module's per-section log lines would say it all again.
+        Command::Crawl { .. } => init_logging(
+            "warn,herald_archiver::crawl=off,herald_archiver::crawl::article=warn,\
+             herald_archiver::crawl::listing=warn,herald_archiver::crawl::revisit=warn,\
+             herald_archiver::crawl::health=warn",
+        ),
+        _ => init_logging("warn"),
     }
     match cli.command {
         Command::Crawl {
@@ -545,10 +553,7 @@ async fn crawl_once(
     }
     writer.stop().await;
     let reports = reports?;
-    let mut out = std::io::stdout().lock();
-    for r in &reports {
-        writeln!(out, "{r}")?;
-    }
+    let any_failed = output::crawl_summary(&reports)?;
     if cancel.is_cancelled() {
         return Ok(ExitCode::from(signals.await.unwrap_or(130)));
     }
@@ -559,7 +564,13 @@ async fn crawl_once(
         );
         return Ok(ExitCode::FAILURE);
     }
-    Ok(ExitCode::SUCCESS)
+    // 1 when a section's run failed (its list or robots.txt could not be
+    // read); failed articles are recorded and retried, and fail nothing.
+    Ok(if any_failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// An address for a saved page that names none: `10915012.html` is that

@@ -216,3 +216,73 @@ fn backlog(links: i64, next_page: Option<i64>) -> String {
         None => links.to_string(),
     }
 }
+
+/// The crawl's summary: one line per section. Sections that failed for one
+/// shared cause (robots.txt unreachable, DNS, a refused connection) have
+/// that cause said once, on stderr, with what to check, and a short line
+/// each. Returns whether any section's run failed.
+pub fn crawl_summary(reports: &[herald_archiver::model::SectionReport]) -> Result<bool> {
+    use herald_archiver::model::RunStatus;
+    let mut out = std::io::stdout().lock();
+    let cause = |e: &str| -> String {
+        // The same failure on two sections differs only in the address.
+        e.split_whitespace()
+            .filter(|w| !w.contains("://"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut causes: Vec<(String, usize)> = Vec::new();
+    for r in reports.iter().filter(|r| r.status == RunStatus::Failed) {
+        let c = cause(r.error.as_deref().unwrap_or(""));
+        match causes.iter_mut().find(|(k, _)| *k == c) {
+            Some((_, n)) => *n += 1,
+            None => causes.push((c, 1)),
+        }
+    }
+    let shared: Vec<&String> = causes
+        .iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(c, _)| c)
+        .collect();
+    for c in &shared {
+        let n = causes.iter().find(|(k, _)| k == *c).map_or(0, |(_, n)| *n);
+        let sample = reports
+            .iter()
+            .filter_map(|r| r.error.as_deref())
+            .find(|e| cause(e) == **c)
+            .unwrap_or(c);
+        eprintln!("error: {n} sections failed for one cause: {sample}");
+        eprintln!("  check: {}", hint(sample));
+    }
+    let mut failed = false;
+    for r in reports {
+        if r.status == RunStatus::Failed {
+            failed = true;
+            let c = cause(r.error.as_deref().unwrap_or(""));
+            if shared.contains(&&c) {
+                writeln!(out, "{}: run failed (the cause above)", r.section)?;
+                continue;
+            }
+        }
+        writeln!(out, "{r}")?;
+    }
+    Ok(failed)
+}
+
+/// What to check for a failure shared by every section.
+fn hint(error: &str) -> &'static str {
+    let e = error.to_ascii_lowercase();
+    if e.contains("dns") || e.contains("lookup") || e.contains("resolve") {
+        "the network and DNS: does [site] base_url's host resolve from here?"
+    } else if e.contains("connection refused") {
+        "that the site is up and [site] base_url's host and port are right"
+    } else if e.contains("timed out") || e.contains("timeout") {
+        "the network, or a slower site: raise [http] timeout"
+    } else if e.contains("robots.txt") {
+        "robots.txt of [site] base_url: until it can be read, nothing may be fetched"
+    } else if e.contains("certificate") || e.contains("tls") {
+        "the system clock and TLS: the site's certificate was refused"
+    } else {
+        "the site and [site] base_url; `herald-archiver check-site` shows what it answers"
+    }
+}

@@ -550,3 +550,53 @@ fn a_list_page_with_thousands_of_links_costs_at_most_the_cap() {
     assert_eq!(warned, 1, "one line for the page: {}", common::stderr(&out));
     assert_eq!(e.last_run("links_found"), 40);
 }
+
+#[test]
+fn pending_lists_given_up_links_and_retry_puts_them_back() {
+    // One try only: the "Page not found" page LifenCulture links is given up.
+    let e = env(&["LifenCulture"], "pending_attempts = 1\n");
+    e.crawl();
+    let cfg = e.config.to_str().expect("path");
+    let out = common::cli(&["pending", "--config", cfg]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let table = common::stdout(&out);
+    assert!(table.starts_with("STATE"), "{table}");
+    let line = table
+        .lines()
+        .find(|l| l.contains("/article/10915404"))
+        .unwrap_or_else(|| panic!("the link is listed: {table}"));
+    assert!(
+        line.starts_with("given up") && line.contains("not an article"),
+        "{line}"
+    );
+    assert!(table.contains("1 given up"), "{table}");
+    let out = common::cli(&["pending", "--config", cfg, "--json"]);
+    let json: serde_json::Value =
+        serde_json::from_str(common::stdout(&out).trim()).expect("one json line");
+    assert_eq!(json["state"], "given up");
+    assert_eq!(json["next_attempt_at"], serde_json::Value::Null);
+
+    // Given up: the next crawl leaves it alone.
+    e.server.clear_log();
+    e.crawl();
+    assert!(!e.server.targets().iter().any(|t| t == "/article/10915404"));
+
+    // The page is fixed on the site; retry puts the link back, and the next
+    // crawl archives it.
+    e.server
+        .replace("/article/10915404", "site/article/10915102.html");
+    let out = common::cli(&["retry", "--config", cfg, "--section", "LifenCulture"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(
+        common::stdout(&out).starts_with("1 link back in the queue"),
+        "{}",
+        common::stdout(&out)
+    );
+    e.crawl();
+    assert!(e.archived("https://www.koreaherald.com/article/10915404"));
+    let out = common::cli(&["pending", "--config", cfg, "--json"]);
+    assert_eq!(common::stdout(&out).trim(), "", "nothing left pending");
+    // Nothing to say which links is a usage error.
+    let out = common::cli(&["retry", "--config", cfg]);
+    assert!(!out.status.success());
+}

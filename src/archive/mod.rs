@@ -31,7 +31,7 @@ use rusqlite::Connection;
 pub use articles::{Origin, RevisitTarget};
 pub use export::{csv_field, ExportError, Format};
 pub use lock::{ArchiveLock, LockHolder};
-pub use queue::{LinkState, PendingPolicy, Progress, ProgressUpdate};
+pub use queue::{LinkState, PendingLink, PendingPolicy, Progress, ProgressUpdate, RetryWhich};
 pub use readers::Readers;
 pub use runs::{RunEnd, RunRow, SectionStatus};
 pub use search::{day_start, Hit, Search};

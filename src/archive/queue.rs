@@ -319,3 +319,101 @@ impl Archive {
             .map_err(ArchiveError::sql("recording a list page"))
     }
 }
+
+/// A link in `pending_fetches`, as `pending` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PendingLink {
+    pub url: String,
+    pub section: String,
+    /// `waiting` (a retry is due at `next_attempt_at`), `held back` (the page
+    /// read as no article or too short; kept, retried like the rest) or
+    /// `given up` (out of attempts: only `retry` puts it back).
+    pub state: &'static str,
+    pub attempts: i64,
+    pub last_error: String,
+    pub first_failed_at: String,
+    pub next_attempt_at: Option<String>,
+}
+
+/// Which links `retry` puts back in the queue.
+#[derive(Debug, Clone)]
+pub enum RetryWhich {
+    All,
+    Section(String),
+    Urls(Vec<String>),
+}
+
+impl Archive {
+    /// Every link waiting, held back or given up, of one section or all,
+    /// given up first, then by next attempt.
+    pub fn pending_links(&self, section: Option<&str>) -> Result<Vec<PendingLink>, ArchiveError> {
+        let mut st = self
+            .conn
+            .prepare(
+                "SELECT url, section, status, page IS NOT NULL, attempts, last_error,
+                        first_failed_at, next_attempt_at
+                 FROM pending_fetches WHERE ?1 IS NULL OR section = ?1
+                 ORDER BY status = 'pending', next_attempt_at, url",
+            )
+            .map_err(ArchiveError::sql("listing pending links"))?;
+        let rows = st
+            .query_map([section], |r| {
+                let status: String = r.get(2)?;
+                let held: bool = r.get(3)?;
+                let given_up = status == "failed";
+                Ok(PendingLink {
+                    url: r.get(0)?,
+                    section: r.get(1)?,
+                    state: if given_up {
+                        "given up"
+                    } else if held {
+                        "held back"
+                    } else {
+                        "waiting"
+                    },
+                    attempts: r.get(4)?,
+                    last_error: r.get(5)?,
+                    first_failed_at: r.get(6)?,
+                    next_attempt_at: if given_up { None } else { Some(r.get(7)?) },
+                })
+            })
+            .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+            .map_err(ArchiveError::sql("listing pending links"))?;
+        Ok(rows)
+    }
+
+    /// Puts given-up and held-back links (and, named by address, any
+    /// pending one) back in the queue, due now with their attempts reset:
+    /// the next crawl or daemon run fetches them. Returns how many.
+    pub fn retry_pending(&mut self, which: &RetryWhich, now: &str) -> Result<usize, ArchiveError> {
+        let tx = self
+            .conn
+            .transaction()
+            .map_err(ArchiveError::sql("starting a retry"))?;
+        let set =
+            "UPDATE pending_fetches SET status = 'pending', attempts = 0, next_attempt_at = ?1";
+        let n = match which {
+            RetryWhich::All => tx.execute(
+                &format!("{set} WHERE status = 'failed' OR page IS NOT NULL"),
+                [now],
+            ),
+            RetryWhich::Section(s) => tx.execute(
+                &format!("{set} WHERE (status = 'failed' OR page IS NOT NULL) AND section = ?2"),
+                [now, s.as_str()],
+            ),
+            RetryWhich::Urls(urls) => {
+                let mut n = 0;
+                for u in urls {
+                    n += tx
+                        .execute(&format!("{set} WHERE url = ?2"), [now, u.as_str()])
+                        .map_err(ArchiveError::sql("putting a link back in the queue"))?;
+                }
+                Ok(n)
+            }
+        }
+        .map_err(ArchiveError::sql("putting links back in the queue"))?;
+        tx.commit()
+            .map_err(ArchiveError::sql("committing a retry"))?;
+        Ok(n)
+    }
+}

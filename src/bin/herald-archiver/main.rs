@@ -114,6 +114,28 @@ enum Command {
     },
     /// Validate the config and show each section's next three runs.
     CheckConfig,
+    /// List the links waiting for a retry, held back (the page read as no
+    /// article or too short) or given up, with reason, attempts and next try.
+    Pending {
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+        #[arg(long, value_name = "NAME")]
+        section: Option<String>,
+    },
+    /// Put given-up and held-back links back in the queue, due now with
+    /// their attempts reset; the next crawl or daemon run fetches them.
+    Retry {
+        /// Every given-up and held-back link.
+        #[arg(long, conflicts_with_all = ["section", "urls"])]
+        all: bool,
+        /// Those of one section.
+        #[arg(long, value_name = "NAME", conflicts_with = "urls")]
+        section: Option<String>,
+        /// These links (any address form of the site), whatever their state.
+        #[arg(value_name = "URL")]
+        urls: Vec<Url>,
+    },
     /// Check the built-in rules against the live site without touching the
     /// archive: robots.txt, each section's first list page and the first
     /// article it links, through the crawl's polite client; per section the
@@ -488,6 +510,52 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let path = Config::locate(cli.config.as_deref())?;
             let config = Config::load(&path)?;
             output::check_config(&path, &config)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Pending { json, section } => {
+            let config = load_config(cli.config.as_deref())?;
+            let archive = Archive::open_readonly(&config.archive.path)?;
+            let links = archive
+                .pending_links(section.as_deref())
+                .map_err(|e| in_archive(&config, e))?;
+            output::pending(&links, json, &config)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Retry { all, section, urls } => {
+            let config = load_config(cli.config.as_deref())?;
+            let site = SiteUrls::new(config.site.base_url.0.clone());
+            let which = if all {
+                herald_archiver::archive::RetryWhich::All
+            } else if let Some(s) = section {
+                anyhow::ensure!(
+                    config.section(&s).is_some(),
+                    "no section named {s:?} in the config"
+                );
+                herald_archiver::archive::RetryWhich::Section(s)
+            } else if !urls.is_empty() {
+                herald_archiver::archive::RetryWhich::Urls(
+                    urls.iter()
+                        .map(|u| {
+                            site.canonical_article(u)
+                                .map_or_else(|| u.to_string(), |c| c.to_string())
+                        })
+                        .collect(),
+                )
+            } else {
+                anyhow::bail!("say which links: --all, --section NAME, or their addresses");
+            };
+            // One writer per archive: retry writes, so it takes the lock.
+            let _lock = ArchiveLock::acquire(&config.archive.path, "retry")?;
+            let mut archive = Archive::open(&config.archive.path)?;
+            let now = herald_archiver::extract::text::format_utc(&chrono::Utc::now());
+            let n = archive
+                .retry_pending(&which, &now)
+                .map_err(|e| in_archive(&config, e))?;
+            println!(
+                "{n} link{} back in the queue; the next crawl or daemon run fetches {}",
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "it" } else { "them" }
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::CheckSite { sections } => {

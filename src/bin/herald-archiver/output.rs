@@ -286,3 +286,51 @@ fn hint(error: &str) -> &'static str {
         "the site and [site] base_url; `herald-archiver check-site` shows what it answers"
     }
 }
+
+/// `pending`: a table (times in the scheduler's zone) or JSON lines.
+pub fn pending(
+    links: &[herald_archiver::archive::PendingLink],
+    json: bool,
+    config: &Config,
+) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if json {
+        for l in links {
+            writeln!(out, "{}", serde_json::to_string(l)?)?;
+        }
+        return Ok(());
+    }
+    let tz = config.scheduler.timezone.0;
+    let local = |t: &str| {
+        chrono::DateTime::parse_from_rfc3339(t)
+            .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string())
+            .unwrap_or_else(|_| t.to_string())
+    };
+    writeln!(
+        out,
+        "{:<10} {:>8}  {:<20}  {:<14} {:<48} REASON",
+        "STATE", "ATTEMPTS", "NEXT TRY", "SECTION", "URL"
+    )?;
+    for l in links {
+        let reason: String = printable(&l.last_error).chars().take(100).collect();
+        writeln!(
+            out,
+            "{:<10} {:>8}  {:<20}  {:<14} {:<48} {reason}",
+            l.state,
+            l.attempts,
+            l.next_attempt_at.as_deref().map_or("-".into(), local),
+            printable(&l.section),
+            printable(&l.url),
+        )?;
+    }
+    let count = |s: &str| links.iter().filter(|l| l.state == s).count();
+    writeln!(
+        out,
+        "{} links: {} waiting, {} held back, {} given up (`herald-archiver retry` puts them back)",
+        links.len(),
+        count("waiting"),
+        count("held back"),
+        count("given up")
+    )?;
+    Ok(())
+}

@@ -600,3 +600,53 @@ fn pending_lists_given_up_links_and_retry_puts_them_back() {
     let out = common::cli(&["retry", "--config", cfg]);
     assert!(!out.status.success());
 }
+
+#[test]
+fn date_filters_are_read_in_korean_time_at_the_day_boundary() {
+    // The editorial was published 2026-11-25T20:30Z: 05:30 on the 26th in Seoul.
+    let e = env(&["National", "Opinion"], "");
+    e.crawl();
+    let cfg = e.config.to_str().expect("path");
+    let exported = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["export", "--config", cfg];
+        all.extend_from_slice(args);
+        let out = common::cli(&all);
+        assert!(out.status.success(), "{}", common::stderr(&out));
+        common::stdout(&out)
+            .lines()
+            .map(|l| {
+                let v: serde_json::Value = serde_json::from_str(l).expect("json");
+                v["url"].as_str().unwrap_or_default().to_string()
+            })
+            .collect()
+    };
+    let editorial = "https://www.koreaherald.com/article/10914877".to_string();
+    // The 26th in Seoul starts at 15:00 UTC on the 25th: the editorial is in.
+    assert!(exported(&["--since", "2026-11-26"]).contains(&editorial));
+    // The same date with an explicit UTC time: it is out.
+    assert!(!exported(&["--since", "2026-11-26T00:00:00Z"]).contains(&editorial));
+    // Search prints the site's clock and says so.
+    let out = common::cli(&[
+        "search",
+        "--config",
+        cfg,
+        "--since",
+        "2026-11-26",
+        "--until",
+        "2026-11-27",
+        "editorial OR pension OR the",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let text = common::stdout(&out);
+    assert!(text.contains("2026-11-26 05:30 KST"), "{text}");
+    assert!(
+        !text.contains("2026-11-27 16:02"),
+        "the 27th is past --until: {text}"
+    );
+    let out = common::cli(&["search", "--config", cfg, "--since", "26/11/2026", "x"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a date it cannot read is a usage error"
+    );
+}

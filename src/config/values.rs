@@ -111,6 +111,40 @@ impl<'de> Deserialize<'de> for Pagination {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimeZone(pub chrono_tz::Tz);
 
+impl TimeZone {
+    /// A date or time a user typed, as the archive's UTC text: with an
+    /// offset (`2026-11-01T09:00:00+09:00`, `...Z`) as it says, else read
+    /// in this zone (`2026-11-01` is its midnight, `2026-11-01 09:30` its
+    /// clock). The one reading of every `--since`/`--until`.
+    pub fn utc_of(&self, s: &str) -> Result<String, String> {
+        use chrono::{NaiveDate, NaiveDateTime, TimeZone as _};
+        let s = s.trim();
+        let utc = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+            return Ok(utc(t.with_timezone(&chrono::Utc)));
+        }
+        let local = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .ok()
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .or_else(|| {
+                ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+                    .iter()
+                    .find_map(|f| NaiveDateTime::parse_from_str(s, f).ok())
+            })
+            .ok_or_else(|| {
+                format!(
+                    "{s:?}: write a date (2026-11-01) or a time (2026-11-01 09:30), read in {}, or with an offset (2026-11-01T09:30:00+09:00)",
+                    self.0
+                )
+            })?;
+        self.0
+            .from_local_datetime(&local)
+            .earliest()
+            .map(|t| utc(t.with_timezone(&chrono::Utc)))
+            .ok_or_else(|| format!("{s:?} does not exist in {}", self.0))
+    }
+}
+
 impl<'de> Deserialize<'de> for TimeZone {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
@@ -191,6 +225,40 @@ mod tests {
         toml::from_str::<Zone>(text)
             .map(|z| z.timezone)
             .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn dates_typed_by_a_user_are_read_in_the_site_zone_unless_they_say_otherwise() {
+        let seoul = TimeZone(chrono_tz::Asia::Seoul);
+        // Midnight in Seoul is 15:00 UTC the day before.
+        assert_eq!(
+            seoul.utc_of("2026-11-01").as_deref(),
+            Ok("2026-10-31T15:00:00Z")
+        );
+        assert_eq!(
+            seoul.utc_of("2026-11-01 09:30").as_deref(),
+            Ok("2026-11-01T00:30:00Z")
+        );
+        assert_eq!(
+            seoul.utc_of("2026-11-01T09:30:15").as_deref(),
+            Ok("2026-11-01T00:30:15Z")
+        );
+        assert_eq!(
+            seoul.utc_of("2026-11-01T09:00:00Z").as_deref(),
+            Ok("2026-11-01T09:00:00Z")
+        );
+        assert_eq!(
+            seoul.utc_of("2026-11-01T09:00:00+09:00").as_deref(),
+            Ok("2026-11-01T00:00:00Z")
+        );
+        let utc = TimeZone(chrono_tz::UTC);
+        assert_eq!(
+            utc.utc_of("2026-11-01").as_deref(),
+            Ok("2026-11-01T00:00:00Z")
+        );
+        for bad in ["yesterday", "2026-13-01", "", "2026-11-01T25:00"] {
+            assert!(seoul.utc_of(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

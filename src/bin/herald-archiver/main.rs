@@ -72,10 +72,11 @@ enum Command {
         /// Only articles with this author.
         #[arg(long)]
         author: Option<String>,
-        /// Only articles published on or after this date (2026-11-01) or UTC time.
+        /// Only articles published on or after this date (2026-11-01) or time
+        /// (2026-11-01 09:30), read in [scheduler] timezone unless it has an offset.
         #[arg(long, value_name = "DATE", value_parser = parse_when)]
         since: Option<String>,
-        /// Only articles published before this date or UTC time.
+        /// Only articles published before this date or time (read likewise).
         #[arg(long, value_name = "DATE", value_parser = parse_when)]
         until: Option<String>,
     },
@@ -155,8 +156,9 @@ enum Command {
     /// Re-run extraction with the current selectors over the pages kept with
     /// each archived article; a changed record becomes a new revision.
     Reextract {
-        /// Only articles published since this date (2026-11-01) or UTC time.
-        #[arg(long, value_name = "DATE")]
+        /// Only articles published since this date (2026-11-01) or time, read
+        /// in [scheduler] timezone unless it has an offset.
+        #[arg(long, value_name = "DATE", value_parser = parse_when)]
         since: Option<String>,
         /// Only articles of this section (the articles' section, e.g. National).
         #[arg(long, value_name = "NAME")]
@@ -178,13 +180,20 @@ enum ExportFormat {
 }
 
 /// A date (2026-11-01) or an RFC 3339 time, as the archive's UTC text.
+/// A date argument, checked as typed (the zone is the config's, read later).
 fn parse_when(s: &str) -> Result<String, String> {
-    if chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() {
-        return Ok(format!("{s}T00:00:00Z"));
-    }
-    chrono::DateTime::parse_from_rfc3339(s)
-        .map(|t| herald_archiver::extract::text::format_utc(&t.with_timezone(&chrono::Utc)))
-        .map_err(|_| format!("{s:?}: write a date (2026-11-01) or a time (2026-11-01T09:00:00Z)"))
+    herald_archiver::config::TimeZone(chrono_tz::UTC)
+        .utc_of(s)
+        .map(|_| s.to_string())
+}
+
+/// A date argument in the archive's UTC form, read in `[scheduler] timezone`
+/// unless it carries an offset.
+fn when(config: &Config, flag: &str, value: Option<String>) -> Result<Option<String>> {
+    value
+        .map(|v| config.scheduler.timezone.utc_of(&v))
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("{flag} {e}"))
 }
 
 fn main() -> ExitCode {
@@ -296,6 +305,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             until,
         } => {
             let config = load_config(cli.config.as_deref())?;
+            let since = when(&config, "--since", since)?;
+            let until = when(&config, "--until", until)?;
             let archive = Archive::open_readonly(&config.archive.path)?;
             let format = if json { OutputFormat::Json } else { format };
             let tty = std::io::stdout().is_terminal() && format == OutputFormat::Text;
@@ -316,7 +327,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ArchiveError::BadQuery { .. } => anyhow::Error::from(e),
                 other => in_archive(&config, other),
             })?;
-            output::search_hits(&hits, format, &query)?;
+            output::search_hits(&hits, format, &query, config.scheduler.timezone.0)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Export {
@@ -325,6 +336,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             section,
         } => {
             let config = load_config(cli.config.as_deref())?;
+            let since = when(&config, "--since", since)?;
             let archive = Archive::open_readonly(&config.archive.path)?;
             let format = match format {
                 ExportFormat::Jsonl => Format::Jsonl,
@@ -480,14 +492,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Reextract { since, section } => {
             let config = load_config(cli.config.as_deref())?;
-            if let Some(s) = &since {
-                let ok = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok()
-                    || chrono::DateTime::parse_from_rfc3339(s).is_ok();
-                anyhow::ensure!(
-                    ok,
-                    "--since {s:?}: write a date (2026-11-01) or a UTC time (2026-11-01T09:00:00Z)"
-                );
-            }
+            let since = when(&config, "--since", since)?;
             // One writer per archive: reextract writes, so it takes the lock.
             let _lock = ArchiveLock::acquire(&config.archive.path, "reextract")?;
             let mut archive = Archive::open(&config.archive.path)?;

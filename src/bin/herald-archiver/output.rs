@@ -12,7 +12,12 @@ use herald_archiver::config::Config;
 use crate::OutputFormat;
 
 /// Search hits as text, JSON lines or CSV.
-pub fn search_hits(hits: &[Hit], format: OutputFormat, query: &str) -> Result<()> {
+pub fn search_hits(
+    hits: &[Hit],
+    format: OutputFormat,
+    query: &str,
+    tz: chrono_tz::Tz,
+) -> Result<()> {
     let mut out = std::io::stdout().lock();
     if format == OutputFormat::Csv {
         writeln!(out, "url,title,section,published_at,rank,snippet")?;
@@ -33,15 +38,16 @@ pub fn search_hits(hits: &[Hit], format: OutputFormat, query: &str) -> Result<()
                 writeln!(out, "{}", line.join(","))?;
             }
             OutputFormat::Text => {
+                // The site's own clock, saying so: a Herald reader's date.
                 let date = h
                     .published_at
                     .as_deref()
-                    .unwrap_or("")
-                    .get(..10)
-                    .unwrap_or("");
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string())
+                    .unwrap_or_default();
                 writeln!(
                     out,
-                    "{:>7.2}  {date:10}  {:12}  {}\n          {}\n          {}",
+                    "{:>7.2}  {date:20}  {:12}  {}\n          {}\n          {}",
                     h.rank,
                     printable(h.section.as_deref().unwrap_or("-")),
                     printable(&h.title),
@@ -121,7 +127,7 @@ pub fn status(config: &Config) -> Result<()> {
     let now = chrono::Utc::now().with_timezone(&tz);
     let local = |t: &str| {
         chrono::DateTime::parse_from_rfc3339(t)
-            .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M").to_string())
+            .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string())
             .unwrap_or_else(|_| t.to_string())
     };
     let mut out = std::io::stdout().lock();

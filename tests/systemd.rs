@@ -13,7 +13,7 @@ fn the_unit_runs_the_daemon_with_notify_and_a_state_directory() {
     let text = std::fs::read_to_string(unit()).expect("unit file");
     for line in [
         "Type=notify",
-        "ExecStart=/usr/local/bin/herald-archiver run --config /etc/herald-archiver/config.toml",
+        "ExecStart=/usr/bin/herald-archiver run --config /etc/herald-archiver/config.toml",
         "ExecReload=/bin/kill -HUP $MAINPID",
         "Restart=on-failure",
         "StateDirectory=herald-archiver",

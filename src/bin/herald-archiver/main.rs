@@ -137,6 +137,13 @@ enum Command {
         #[arg(value_name = "URL")]
         urls: Vec<Url>,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), generated from this command line.
+    Man,
     /// Check the built-in rules against the live site without touching the
     /// archive: robots.txt, each section's first list page and the first
     /// article it links, through the crawl's polite client; per section the
@@ -561,6 +568,16 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 if n == 1 { "" } else { "s" },
                 if n == 1 { "it" } else { "them" }
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "herald-archiver", &mut std::io::stdout());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let cmd = <Cli as clap::CommandFactory>::command();
+            clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::CheckSite { sections } => {

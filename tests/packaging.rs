@@ -1,0 +1,87 @@
+//! What an install needs: the man page and completions come from the CLI
+//! definition, and the Debian package metadata names files that exist.
+//! `bench/package_deb.sh` builds the package and lists its contents.
+
+mod common;
+
+#[test]
+fn the_man_page_and_completions_cover_every_command() {
+    // roff escapes hyphens: check\-site.
+    let man = common::stdout(&common::cli(&["man"])).replace("\\-", "-");
+    assert!(man.contains(".TH herald-archiver 1"), "{man}");
+    let bash = common::stdout(&common::cli(&["completions", "bash"]));
+    let zsh = common::stdout(&common::cli(&["completions", "zsh"]));
+    let fish = common::stdout(&common::cli(&["completions", "fish"]));
+    for command in [
+        "crawl",
+        "run",
+        "search",
+        "export",
+        "backup",
+        "extract",
+        "reextract",
+        "status",
+        "pending",
+        "retry",
+        "check-config",
+        "check-site",
+    ] {
+        assert!(man.contains(command), "man page lacks {command}");
+        for (shell, text) in [("bash", &bash), ("zsh", &zsh), ("fish", &fish)] {
+            assert!(text.contains(command), "{shell} completions lack {command}");
+        }
+    }
+}
+
+#[test]
+fn the_debian_package_installs_binary_unit_conffile_docs_and_completions() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let manifest: toml::Table = std::fs::read_to_string(root.join("Cargo.toml"))
+        .expect("Cargo.toml")
+        .parse()
+        .expect("toml");
+    let deb = &manifest["package"]["metadata"]["deb"];
+    let assets: Vec<(String, String)> = deb["assets"]
+        .as_array()
+        .expect("assets")
+        .iter()
+        .map(|a| {
+            (
+                a[0].as_str().expect("source").to_string(),
+                a[1].as_str().expect("target").to_string(),
+            )
+        })
+        .collect();
+    for target in [
+        "usr/bin/",
+        "etc/herald-archiver/config.toml",
+        "usr/share/man/man1/",
+        "usr/share/bash-completion/completions/herald-archiver",
+        "usr/share/zsh/vendor-completions/",
+        "usr/share/fish/vendor_completions.d/",
+    ] {
+        assert!(
+            assets.iter().any(|(_, t)| t == target),
+            "no asset for {target}"
+        );
+    }
+    // Sources in the repository exist (target/ ones are built by the script).
+    for (source, _) in assets.iter().filter(|(s, _)| !s.starts_with("target/")) {
+        assert!(root.join(source).is_file(), "{source} is missing");
+    }
+    assert_eq!(
+        deb["conf-files"].as_array().and_then(|c| c[0].as_str()),
+        Some("/etc/herald-archiver/config.toml")
+    );
+    let unit_dir = deb["systemd-units"]["unit-scripts"]
+        .as_str()
+        .expect("unit dir");
+    assert!(root
+        .join(unit_dir)
+        .join("herald-archiver.service")
+        .is_file());
+    let unit = std::fs::read_to_string(root.join("systemd/herald-archiver.service")).expect("unit");
+    assert!(unit.contains(
+        "ExecStart=/usr/bin/herald-archiver run --config /etc/herald-archiver/config.toml"
+    ));
+}

@@ -38,6 +38,11 @@ impl Metrics {
             .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
     }
 
+    /// Requests answered so far (a crawl's progress).
+    pub fn fetches(&self) -> u64 {
+        self.latency_count.load(Ordering::Relaxed)
+    }
+
     pub fn fetch_failed(&self) {
         self.fetch_failures.fetch_add(1, Ordering::Relaxed);
     }

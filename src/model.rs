@@ -6,6 +6,10 @@
 /// The name the revisit pass is recorded under in `crawl_runs`.
 pub const REVISIT: &str = "(revisit)";
 
+/// The name `crawl --url` runs are recorded under (and their failures
+/// queued under) in `crawl_runs` and `pending_fetches`.
+pub const ADDRESSES: &str = "(url)";
+
 /// HTTP validators from a 200 answer, for the next conditional request.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Validators {

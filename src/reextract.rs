@@ -40,6 +40,18 @@ pub fn run(
     since: Option<&str>,
     section: Option<&str>,
 ) -> Result<Report, Error> {
+    run_with(archive, config, since, section, &mut |_| {})
+}
+
+/// [`run`], calling `on_article` with the report so far after each article
+/// (a progress bar).
+pub fn run_with(
+    archive: &mut Archive,
+    config: &Config,
+    since: Option<&str>,
+    section: Option<&str>,
+    on_article: &mut dyn FnMut(&Report),
+) -> Result<Report, Error> {
     let profile = Profile::herald().with_overrides(&config.extract.selectors);
     let site = SiteUrls::new(config.site.base_url.0.clone());
     let since = since.map(|s| {
@@ -59,6 +71,7 @@ pub fn run(
         after = last;
         for (id, url) in batch {
             reextract_one(archive, config, &profile, &site, id, &url, &mut report)?;
+            on_article(&report);
         }
     }
     Ok(report)

@@ -650,3 +650,80 @@ fn date_filters_are_read_in_korean_time_at_the_day_boundary() {
         "a date it cannot read is a usage error"
     );
 }
+
+#[test]
+fn progress_is_drawn_on_a_terminal_and_never_into_a_pipe() {
+    let e = env(&["National", "Opinion"], "");
+    e.crawl();
+    let cfg = e.config.to_str().expect("path");
+    // Piped (as under systemd, cron or a script): the summary line only.
+    let out = common::cli(&["export", "--config", cfg]);
+    assert!(out.status.success());
+    assert_eq!(common::stderr(&out), "exported 3 articles\n");
+    let out = common::cli(&["reextract", "--config", cfg]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let err = common::stderr(&out);
+    assert!(!err.contains('\r') && !err.contains("ETA"), "{err:?}");
+
+    // On a terminal (a pseudo-terminal from util-linux `script`), the bar.
+    let bin = env!("CARGO_BIN_EXE_herald-archiver");
+    let Ok(shown) = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("{bin} reextract --config {cfg} >/dev/null"),
+            "/dev/null",
+        ])
+        .env_remove("JOURNAL_STREAM")
+        .env("RUST_LOG", "off")
+        .output()
+    else {
+        eprintln!("skipped the terminal half: util-linux `script` is not installed");
+        return;
+    };
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        text.contains("re-extracting") && text.contains("ETA"),
+        "{text:?}"
+    );
+}
+
+#[test]
+fn crawl_url_fetches_one_address_now_through_the_same_steps() {
+    let e = env(&["National"], "");
+    let cfg = e.config.to_str().expect("path");
+    // The tech article no configured section lists, by its mobile address
+    // with a tracking parameter.
+    let out = common::cli(&[
+        "crawl",
+        "--config",
+        cfg,
+        "--url",
+        "https://m.koreaherald.com/article/10915188?utm_source=x",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert!(
+        common::stdout(&out).starts_with("(url): 0 pages, 1 links, 1 new"),
+        "{}",
+        common::stdout(&out)
+    );
+    assert!(e.archived("https://www.koreaherald.com/article/10915188"));
+    assert_eq!(e.server.targets(), ["/robots.txt", "/article/10915188"]);
+    // Again: the same article, unchanged, not stored twice.
+    let out = common::cli(&[
+        "crawl",
+        "--config",
+        cfg,
+        "--url",
+        "https://www.koreaherald.com/article/10915188",
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    e.nothing_twice();
+    let out = common::cli(&[
+        "crawl",
+        "--config",
+        cfg,
+        "--url",
+        "https://example.com/article/1",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+}

@@ -92,6 +92,24 @@ impl Archive {
         Ok(rows)
     }
 
+    /// How many articles [`Archive::reextract_targets`] pages through.
+    pub fn reextract_count(
+        &self,
+        since: Option<&str>,
+        section: Option<&str>,
+    ) -> Result<u64, ArchiveError> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM articles
+                 WHERE (?1 IS NULL OR coalesce(published_at, first_seen_at) >= ?1)
+                   AND (?2 IS NULL OR section = ?2)",
+                params![since, section],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n.max(0) as u64)
+            .map_err(ArchiveError::sql("counting articles to re-extract"))
+    }
+
     /// The newest page kept for an article, decompressed.
     pub fn kept_page(&self, article_id: i64) -> Result<Option<String>, ArchiveError> {
         let blob: Option<Vec<u8>> = self

@@ -47,6 +47,36 @@ impl Archive {
         section: Option<&str>,
         out: &mut dyn Write,
     ) -> Result<u64, ExportError> {
+        self.export_with(format, since, section, out, &mut || {})
+    }
+
+    /// How many articles [`Archive::export`] would write.
+    pub fn export_count(
+        &self,
+        since: Option<&str>,
+        section: Option<&str>,
+    ) -> Result<u64, ArchiveError> {
+        self.conn
+            .query_row(
+                "SELECT count(*) FROM articles
+                 WHERE (?1 IS NULL OR published_at >= ?1) AND (?2 IS NULL OR section = ?2)",
+                rusqlite::params![since.map(day_start), section],
+                |r| r.get::<_, i64>(0),
+            )
+            .map(|n| n.max(0) as u64)
+            .map_err(ArchiveError::sql("counting articles to export"))
+    }
+
+    /// [`Archive::export`], calling `on_row` after each article written
+    /// (a progress bar).
+    pub fn export_with(
+        &self,
+        format: Format,
+        since: Option<&str>,
+        section: Option<&str>,
+        out: &mut dyn Write,
+        on_row: &mut dyn FnMut(),
+    ) -> Result<u64, ExportError> {
         let mut st = self
             .conn
             .prepare(
@@ -103,6 +133,7 @@ impl Archive {
                 }
             }
             n += 1;
+            on_row();
         }
         out.flush()?;
         Ok(n)

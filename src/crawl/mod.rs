@@ -8,6 +8,7 @@
 //! it in the transaction that records its outcome, so a run stopped at any
 //! moment (kill, shutdown, full disk) leaves its remaining work to the next.
 
+mod addresses;
 mod article;
 mod health;
 mod listing;

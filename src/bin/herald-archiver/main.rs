@@ -54,6 +54,10 @@ enum Command {
         /// crawl), wait for it to finish instead of refusing.
         #[arg(long)]
         wait: bool,
+        /// Fetch and archive this article now, instead of reading the
+        /// sections' lists (repeatable; any address form of the site).
+        #[arg(long = "url", value_name = "ADDRESS", conflicts_with_all = ["pages", "sections", "revisit"])]
+        urls: Vec<Url>,
     },
     /// Full-text search of the archive (FTS5 syntax: "phrase", prefix*, NEAR, title:word).
     Search {
@@ -187,6 +191,24 @@ enum ExportFormat {
 }
 
 /// A date (2026-11-01) or an RFC 3339 time, as the archive's UTC text.
+/// A progress bar on stderr with counts, rate and ETA, when stderr is a
+/// terminal and not the journal; otherwise one that draws nothing (and the
+/// total is not even counted).
+fn progress(total: impl FnOnce() -> Option<u64>, what: &str) -> indicatif::ProgressBar {
+    let visible = std::io::stderr().is_terminal() && std::env::var_os("JOURNAL_STREAM").is_none();
+    if !visible {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::new(total().unwrap_or(0));
+    if let Ok(style) = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:30}] {pos}/{len} ({per_sec}, ETA {eta})",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(what.to_string());
+    bar
+}
+
 /// A date argument, checked as typed (the zone is the config's, read later).
 fn parse_when(s: &str) -> Result<String, String> {
     herald_archiver::config::TimeZone(chrono_tz::UTC)
@@ -287,6 +309,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             sections,
             force,
             wait,
+            urls,
         } => {
             let config = load_config(cli.config.as_deref())?;
             for name in &sections {
@@ -294,9 +317,28 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     anyhow::bail!("no section named {name:?} in the config");
                 }
             }
+            let site = SiteUrls::new(config.site.base_url.0.clone());
+            let mut addresses = Vec::new();
+            for u in &urls {
+                match site.public(u).and_then(|p| site.canonical_article(&p)) {
+                    Some(a) => addresses.push(a),
+                    None => {
+                        // Bad usage, like a malformed argument: exit 2.
+                        eprintln!(
+                            "error: --url {u}: not an article address of the configured site"
+                        );
+                        return Ok(ExitCode::from(2));
+                    }
+                }
+            }
             let runtime = runtime()?;
-            let result =
-                runtime.block_on(crawl_once(config, revisit, pages, sections, force, wait));
+            let opts = CrawlOptions {
+                pages,
+                revisit_all: revisit,
+                sections,
+                force,
+            };
+            let result = runtime.block_on(crawl_once(config, opts, addresses, wait));
             // As for the daemon: a page still being parsed is not waited for.
             runtime.shutdown_timeout(std::time::Duration::from_millis(200));
             result
@@ -349,8 +391,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExportFormat::Jsonl => Format::Jsonl,
                 ExportFormat::Csv => Format::Csv,
             };
+            let bar = progress(
+                || {
+                    archive
+                        .export_count(since.as_deref(), section.as_deref())
+                        .ok()
+                },
+                "exporting",
+            );
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            match archive.export(format, since.as_deref(), section.as_deref(), &mut out) {
+            let exported = archive.export_with(
+                format,
+                since.as_deref(),
+                section.as_deref(),
+                &mut out,
+                &mut || bar.inc(1),
+            );
+            bar.finish_and_clear();
+            match exported {
                 Ok(n) => eprintln!("exported {n} articles"),
                 Err(ExportError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
                 Err(e) => return Err(in_archive(&config, e)),
@@ -503,13 +561,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
             // One writer per archive: reextract writes, so it takes the lock.
             let _lock = ArchiveLock::acquire(&config.archive.path, "reextract")?;
             let mut archive = Archive::open(&config.archive.path)?;
-            let report = herald_archiver::reextract::run(
+            let bar = progress(
+                || {
+                    archive
+                        .reextract_count(since.as_deref(), section.as_deref())
+                        .ok()
+                },
+                "re-extracting",
+            );
+            let report = herald_archiver::reextract::run_with(
                 &mut archive,
                 &config,
                 since.as_deref(),
                 section.as_deref(),
+                &mut |r| {
+                    bar.set_position(r.checked as u64);
+                    bar.set_message(format!("re-extracting: {} changed", r.changed));
+                },
             )
-            .map_err(|e| in_archive(&config, e))?;
+            .map_err(|e| in_archive(&config, e));
+            bar.finish_and_clear();
+            let report = report?;
             println!("{report}");
             Ok(ExitCode::SUCCESS)
         }
@@ -601,10 +673,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
 /// links; what it did not reach stays in the backlog for the next run.
 async fn crawl_once(
     config: Config,
-    revisit: bool,
-    pages: Option<u32>,
-    sections: Vec<String>,
-    force: bool,
+    opts: CrawlOptions,
+    addresses: Vec<Url>,
     wait: bool,
 ) -> Result<ExitCode> {
     use tokio::signal::unix::{signal, SignalKind};
@@ -624,13 +694,41 @@ async fn crawl_once(
         stopper.cancel();
         code
     });
-    let opts = CrawlOptions {
-        pages,
-        revisit_all: revisit,
-        sections,
-        force,
+    // A backfill beyond the configured pages can take hours: a spinner with
+    // the pages fetched and the rate, on a terminal only.
+    let backfill = opts
+        .pages
+        .is_some_and(|p| crawler.config().sections.iter().any(|s| p > s.pages));
+    let bar = if backfill {
+        let bar = progress(|| None, "crawling");
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} {msg}: {pos} pages fetched ({per_sec}, {elapsed})",
+        ) {
+            bar.set_style(style);
+        }
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
     };
-    let reports = crawler.crawl(&opts, &cancel).await;
+    let ticker = {
+        let (bar, metrics) = (bar.clone(), context.metrics.clone());
+        tokio::spawn(async move {
+            loop {
+                bar.set_position(metrics.fetches());
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            }
+        })
+    };
+    let reports = if addresses.is_empty() {
+        crawler.crawl(&opts, &cancel).await
+    } else {
+        crawler
+            .fetch_addresses(&addresses, &cancel)
+            .await
+            .map(|r| vec![r])
+    };
+    ticker.abort();
+    bar.finish_and_clear();
     // A run the archive could not close (locked, full) is retried for a
     // while; past that, the next writer to start closes it.
     let mut unclosed = crawler.close_pending_runs().await;

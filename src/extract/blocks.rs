@@ -7,7 +7,7 @@ use super::text::squash;
 use crate::site::profile::Sel;
 
 /// Elements that end the paragraph before them and start a new one.
-const BLOCKS: &[&str] = &[
+pub(super) const BLOCKS: &[&str] = &[
     "p",
     "div",
     "section",

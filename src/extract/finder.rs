@@ -213,7 +213,7 @@ impl<'a> Page<'a> {
                     score: 0.0,
                     weight: class.weight,
                     marker: class.marker,
-                    block: BLOCKS.contains(&name),
+                    block: super::blocks::BLOCKS.contains(&name) || MORE_BLOCKS.contains(&name),
                     furniture: class.furniture,
                     inside: false,
                     marked: 0,
@@ -637,44 +637,11 @@ fn is_heading(name: &str) -> bool {
     matches!(name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
 }
 
-/// Block-level elements: their text is a paragraph of its own.
-const BLOCKS: &[&str] = &[
-    "p",
-    "div",
-    "section",
-    "article",
-    "main",
-    "header",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "blockquote",
-    "li",
-    "ul",
-    "ol",
-    "dl",
-    "dt",
-    "dd",
-    "pre",
-    "table",
-    "thead",
-    "tbody",
-    "tfoot",
-    "tr",
-    "td",
-    "th",
-    "form",
-    "fieldset",
-    "address",
-    "center",
-    "details",
-    "summary",
-    "body",
-    "html",
-    "caption",
+/// Block-level elements beyond the ones that split a body into paragraphs
+/// (`blocks::BLOCKS`): containers whose text is a block of its own here.
+const MORE_BLOCKS: &[&str] = &[
+    "table", "thead", "tbody", "tfoot", "th", "form", "fieldset", "address", "center", "details",
+    "summary", "body", "html", "caption",
 ];
 
 /// Elements that never hold article text.

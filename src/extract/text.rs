@@ -16,6 +16,14 @@ pub fn squash(s: &str) -> String {
     out
 }
 
+/// A character no stored or printed text may carry: C0 controls but tab
+/// and newline, DEL, C1 controls, bidi embeddings, overrides and isolates.
+pub fn is_unsafe_char(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || ('\u{202A}'..='\u{202E}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
+}
+
 /// Text without what could drive a terminal or reorder what a reader sees:
 /// escape sequences (CSI `ESC [ ... final`, OSC `ESC ] ... BEL|ESC \\`, and
 /// two-byte ones) go whole, then C0 controls but tab and newline, DEL, C1
@@ -23,11 +31,7 @@ pub fn squash(s: &str) -> String {
 /// U+2066-U+2069). Pages carry them by accident or on purpose; an archive
 /// read in a terminal must hold none.
 pub fn strip_controls(s: &str) -> std::borrow::Cow<'_, str> {
-    let bad = |c: char| {
-        (c.is_control() && c != '\n' && c != '\t')
-            || ('\u{202A}'..='\u{202E}').contains(&c)
-            || ('\u{2066}'..='\u{2069}').contains(&c)
-    };
+    let bad = is_unsafe_char;
     if !s.chars().any(bad) {
         return std::borrow::Cow::Borrowed(s);
     }

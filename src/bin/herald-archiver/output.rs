@@ -67,11 +67,7 @@ pub fn search_hits(
 /// (an archive written before they were stripped may hold some) are shown
 /// as `\u{1b}` instead of acting on the terminal.
 pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
-    let bad = |c: char| {
-        (c.is_control() && c != '\n' && c != '\t')
-            || ('\u{202A}'..='\u{202E}').contains(&c)
-            || ('\u{2066}'..='\u{2069}').contains(&c)
-    };
+    let bad = herald_archiver::extract::text::is_unsafe_char;
     if !s.chars().any(bad) {
         return std::borrow::Cow::Borrowed(s);
     }

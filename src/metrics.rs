@@ -22,6 +22,8 @@ pub struct Metrics {
     latency_buckets: [AtomicU64; BUCKETS.len()],
     latency_count: AtomicU64,
     latency_sum_micros: AtomicU64,
+    /// Section list pages read (a backfill's progress).
+    list_pages: AtomicU64,
 }
 
 impl Metrics {
@@ -36,6 +38,16 @@ impl Metrics {
         self.latency_count.fetch_add(1, Ordering::Relaxed);
         self.latency_sum_micros
             .fetch_add(took.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    /// A section list page was read.
+    pub fn list_page_read(&self) {
+        self.list_pages.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Section list pages read so far.
+    pub fn list_pages(&self) -> u64 {
+        self.list_pages.load(Ordering::Relaxed)
     }
 
     /// Requests answered so far (a crawl's progress).

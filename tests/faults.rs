@@ -685,6 +685,29 @@ fn progress_is_drawn_on_a_terminal_and_never_into_a_pipe() {
         text.contains("re-extracting") && text.contains("ETA"),
         "{text:?}"
     );
+    // A backfill: a bar over the list pages, with requests, rate and ETA.
+    let shown = std::process::Command::new("script")
+        .args([
+            "-qec",
+            &format!("{bin} crawl --config {cfg} --pages 3 >/dev/null"),
+            "/dev/null",
+        ])
+        .env_remove("JOURNAL_STREAM")
+        .env("RUST_LOG", "off")
+        .output()
+        .expect("script runs");
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        text.contains("/6 list pages") && text.contains("ETA"),
+        "{text:?}"
+    );
+    // Piped, the same backfill draws nothing.
+    let out = common::cli(&["crawl", "--config", cfg, "--pages", "3"]);
+    assert!(
+        !common::stderr(&out).contains("list pages"),
+        "{}",
+        common::stderr(&out)
+    );
 }
 
 #[test]

@@ -203,6 +203,7 @@ impl Crawler {
                 }
             };
             result.pages += 1;
+            self.metrics.list_page_read();
             let (site, profile) = (self.site.clone(), self.profile.clone());
             let found =
                 match blocking(move || extract::listing(&body, &public, &profile, &site)).await? {

@@ -113,6 +113,7 @@ pub struct Crawler {
     unclosed: tokio::sync::Mutex<Vec<RunEnd>>,
     /// A run stopped because the archive could not take its writes.
     archive_failed: std::sync::atomic::AtomicBool,
+    metrics: Arc<Metrics>,
 }
 
 /// robots.txt as last read, or why it could not be, and when.
@@ -148,6 +149,7 @@ impl Crawler {
             robots: tokio::sync::Mutex::new(None),
             unclosed: tokio::sync::Mutex::default(),
             archive_failed: std::sync::atomic::AtomicBool::new(false),
+            metrics: context.metrics.clone(),
         })
     }
 

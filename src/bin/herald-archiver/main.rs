@@ -694,27 +694,36 @@ async fn crawl_once(
         stopper.cancel();
         code
     });
-    // A backfill beyond the configured pages can take hours: a spinner with
-    // the pages fetched and the rate, on a terminal only.
+    // A backfill beyond the configured pages can take hours: a bar over the
+    // list pages it reads (their number is known; the articles they link
+    // are not), with the requests made, rate and ETA, on a terminal only.
     let backfill = opts
         .pages
-        .is_some_and(|p| crawler.config().sections.iter().any(|s| p > s.pages));
-    let bar = if backfill {
-        let bar = progress(|| None, "crawling");
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{spinner} {msg}: {pos} pages fetched ({per_sec}, {elapsed})",
-        ) {
-            bar.set_style(style);
+        .filter(|&p| crawler.config().sections.iter().any(|s| p > s.pages));
+    let bar = match backfill {
+        Some(pages) => {
+            let sections = crawler
+                .config()
+                .sections
+                .iter()
+                .filter(|s| opts.sections.is_empty() || opts.sections.contains(&s.name))
+                .count() as u64;
+            let bar = progress(|| Some(sections * u64::from(pages)), "backfilling");
+            if let Ok(style) = indicatif::ProgressStyle::with_template(
+                "{msg} [{bar:30}] {pos}/{len} list pages ({per_sec}, ETA {eta})",
+            ) {
+                bar.set_style(style.progress_chars("=> "));
+            }
+            bar
         }
-        bar
-    } else {
-        indicatif::ProgressBar::hidden()
+        None => indicatif::ProgressBar::hidden(),
     };
     let ticker = {
         let (bar, metrics) = (bar.clone(), context.metrics.clone());
         tokio::spawn(async move {
             loop {
-                bar.set_position(metrics.fetches());
+                bar.set_position(metrics.list_pages());
+                bar.set_message(format!("backfilling: {} requests", metrics.fetches()));
                 tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             }
         })

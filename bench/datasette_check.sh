@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Opens a crawled fixture archive in Datasette with datasette/metadata.json
-# and checks that a full-text search and a canned query answer. Not part of
+# Opens a crawled fixture archive named offline.db in Datasette with the
+# metadata `herald-archiver datasette` prints for it, and checks that a
+# full-text search, the canned queries and the views answer. Not part of
 # the default test run: it installs Datasette from PyPI into target/bench-venv.
 #
 #   bench/datasette_check.sh
@@ -21,13 +22,16 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 cargo build --quiet --bin herald-archiver --example fixture_server
 site_port=$(free_port)
 target/debug/examples/fixture_server tests/fixtures/koreaherald "$site_port" > /dev/null &
-sed -e "s#http://127.0.0.1:8080#http://127.0.0.1:$site_port#" -e "s#path = \"offline.db\"#path = \"$work/archive.db\"#" \
+# An archive NOT named archive.db: the metadata comes from
+# `herald-archiver datasette`, keyed by the configured file's name.
+sed -e "s#http://127.0.0.1:8080#http://127.0.0.1:$site_port#" -e "s#path = \"offline.db\"#path = \"$work/offline.db\"#" \
   config/offline.toml > "$work/offline.toml"
 sleep 0.5
 target/debug/herald-archiver crawl --config "$work/offline.toml"
+target/debug/herald-archiver datasette --config "$work/offline.toml" > "$work/metadata.json"
 
 port=$(free_port)
-"$venv/bin/datasette" serve "$work/archive.db" --metadata datasette/metadata.json \
+"$venv/bin/datasette" serve "$work/offline.db" --metadata "$work/metadata.json" \
   --host 127.0.0.1 --port "$port" > "$work/datasette.log" 2>&1 &
 for _ in $(seq 100); do
   curl -sf "http://127.0.0.1:$port/-/versions.json" > /dev/null 2>&1 && break
@@ -36,7 +40,7 @@ for _ in $(seq 100); do
 done
 python3 - "$port" <<'PY'
 import json, sys, urllib.parse, urllib.request
-base = f"http://127.0.0.1:{sys.argv[1]}/archive"
+base = f"http://127.0.0.1:{sys.argv[1]}/offline"
 def get(path):
     with urllib.request.urlopen(base + path) as r:
         return json.load(r)

@@ -85,3 +85,24 @@ fn the_debian_package_installs_binary_unit_conffile_docs_and_completions() {
         "ExecStart=/usr/bin/herald-archiver run --config /etc/herald-archiver/config.toml"
     ));
 }
+
+#[test]
+fn datasette_metadata_is_keyed_by_the_configured_archives_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("herald.toml");
+    std::fs::write(
+        &config,
+        "[site]\nbase_url = \"http://127.0.0.1:9\"\n[archive]\npath = \"/srv/news-2026.db\"\n\
+         [[section]]\nname = \"National\"\npath = \"/National\"\nschedule = \"0 * * * *\"\n",
+    )
+    .expect("config");
+    let out = common::cli(&["datasette", "--config", config.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let meta: serde_json::Value = serde_json::from_str(&common::stdout(&out)).expect("json");
+    let dbs = meta["databases"].as_object().expect("databases");
+    assert_eq!(dbs.keys().collect::<Vec<_>>(), ["news-2026"]);
+    let queries = dbs["news-2026"]["queries"].as_object().expect("queries");
+    for q in ["search", "latest", "pending"] {
+        assert!(queries.contains_key(q), "no canned query {q}");
+    }
+}

@@ -141,6 +141,11 @@ enum Command {
         #[arg(value_name = "URL")]
         urls: Vec<Url>,
     },
+    /// Print Datasette metadata (canned queries, facets, full-text search)
+    /// for the configured archive, keyed by its database name (the file's
+    /// stem), so it applies whatever the file is called:
+    /// `herald-archiver datasette > meta.json; datasette serve ARCHIVE --metadata meta.json`.
+    Datasette,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
@@ -640,6 +645,33 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 if n == 1 { "" } else { "s" },
                 if n == 1 { "it" } else { "them" }
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Datasette => {
+            let config = load_config(cli.config.as_deref())?;
+            let name = config
+                .archive
+                .path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "[archive] path {} has no file name",
+                        config.archive.path.display()
+                    )
+                })?
+                .to_string();
+            // datasette/metadata.json is written for a file named archive.db;
+            // Datasette applies a database's metadata by the file's stem.
+            let mut meta: serde_json::Value =
+                serde_json::from_str(include_str!("../../../datasette/metadata.json"))
+                    .context("the built-in Datasette metadata")?;
+            if let Some(dbs) = meta.get_mut("databases").and_then(|d| d.as_object_mut()) {
+                if let Some(archive) = dbs.remove("archive") {
+                    dbs.insert(name, archive);
+                }
+            }
+            println!("{}", serde_json::to_string_pretty(&meta)?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Completions { shell } => {

@@ -750,3 +750,52 @@ fn crawl_url_fetches_one_address_now_through_the_same_steps() {
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
 }
+
+#[test]
+fn warc_export_has_a_warcinfo_then_a_page_and_its_record_per_kept_page() {
+    use std::io::Read;
+    let e = env(&["National", "Opinion"], "");
+    e.crawl();
+    let cfg = e.config.to_str().expect("path");
+    let out = common::cli(&["export", "--config", cfg, "--format", "warc"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let kept = e.count("SELECT count(*) FROM article_revisions WHERE page IS NOT NULL");
+    assert_eq!(kept, 3);
+    // One gzip member per record: the members read back to back.
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(&out.stdout[..])
+        .read_to_string(&mut text)
+        .expect("gzip members");
+    let types: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("WARC-Type: "))
+        .map(str::trim)
+        .collect();
+    assert_eq!(types.first(), Some(&"warcinfo"));
+    assert_eq!(
+        types.iter().filter(|t| **t == "resource").count() as i64,
+        kept
+    );
+    assert_eq!(
+        types.iter().filter(|t| **t == "metadata").count() as i64,
+        kept
+    );
+    assert!(text.contains("WARC-Target-URI: https://www.koreaherald.com/article/10915012\r\n"));
+    assert!(text.contains("WARC-Payload-Digest: sha1:"));
+    assert_eq!(text.matches("WARC/1.1\r\n").count(), types.len());
+    // Only one section: its pages only.
+    let out = common::cli(&[
+        "export",
+        "--config",
+        cfg,
+        "--format",
+        "warc",
+        "--section",
+        "Opinion",
+    ]);
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(&out.stdout[..])
+        .read_to_string(&mut text)
+        .expect("gzip members");
+    assert_eq!(text.matches("WARC-Type: resource").count(), 1);
+}

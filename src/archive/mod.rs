@@ -21,6 +21,7 @@ mod readers;
 mod runs;
 mod search;
 mod upkeep;
+mod warc;
 mod writer;
 
 use std::path::{Path, PathBuf};

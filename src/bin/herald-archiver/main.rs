@@ -193,9 +193,10 @@ pub(crate) enum OutputFormat {
 enum ExportFormat {
     Jsonl,
     Csv,
+    /// The kept pages as WARC 1.1 (gzip per record), with the records as metadata.
+    Warc,
 }
 
-/// A date (2026-11-01) or an RFC 3339 time, as the archive's UTC text.
 /// A progress bar on stderr with counts, rate and ETA, when stderr is a
 /// terminal and not the journal; otherwise one that draws nothing (and the
 /// total is not even counted).
@@ -395,6 +396,30 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let format = match format {
                 ExportFormat::Jsonl => Format::Jsonl,
                 ExportFormat::Csv => Format::Csv,
+                ExportFormat::Warc => {
+                    let bar = progress(
+                        || {
+                            archive
+                                .warc_count(since.as_deref(), section.as_deref())
+                                .ok()
+                        },
+                        "exporting WARC",
+                    );
+                    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                    let exported = archive.export_warc(
+                        since.as_deref(),
+                        section.as_deref(),
+                        &mut out,
+                        &mut || bar.inc(1),
+                    );
+                    bar.finish_and_clear();
+                    match exported {
+                        Ok(n) => eprintln!("exported {n} kept pages as WARC"),
+                        Err(ExportError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+                        Err(e) => return Err(in_archive(&config, e)),
+                    }
+                    return Ok(ExitCode::SUCCESS);
+                }
             };
             let bar = progress(
                 || {

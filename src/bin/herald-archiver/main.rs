@@ -393,53 +393,38 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let config = load_config(cli.config.as_deref())?;
             let since = when(&config, "--since", since)?;
             let archive = Archive::open_readonly(&config.archive.path)?;
-            let format = match format {
-                ExportFormat::Jsonl => Format::Jsonl,
-                ExportFormat::Csv => Format::Csv,
-                ExportFormat::Warc => {
-                    let bar = progress(
-                        || {
-                            archive
-                                .warc_count(since.as_deref(), section.as_deref())
-                                .ok()
-                        },
-                        "exporting WARC",
-                    );
-                    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-                    let exported = archive.export_warc(
-                        since.as_deref(),
-                        section.as_deref(),
-                        &mut out,
-                        &mut || bar.inc(1),
-                    );
-                    bar.finish_and_clear();
-                    match exported {
-                        Ok(n) => eprintln!("exported {n} kept pages as WARC"),
-                        Err(ExportError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                        Err(e) => return Err(in_archive(&config, e)),
-                    }
-                    return Ok(ExitCode::SUCCESS);
-                }
+            let (since, section) = (since.as_deref(), section.as_deref());
+            let warc = matches!(format, ExportFormat::Warc);
+            let what = if warc {
+                "kept pages as WARC"
+            } else {
+                "articles"
             };
+            // Counted only when a bar is drawn.
             let bar = progress(
                 || {
-                    archive
-                        .export_count(since.as_deref(), section.as_deref())
-                        .ok()
+                    if warc {
+                        archive.warc_count(since, section).ok()
+                    } else {
+                        archive.export_count(since, section).ok()
+                    }
                 },
                 "exporting",
             );
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            let exported = archive.export_with(
-                format,
-                since.as_deref(),
-                section.as_deref(),
-                &mut out,
-                &mut || bar.inc(1),
-            );
+            let mut tick = || bar.inc(1);
+            let exported = match format {
+                ExportFormat::Warc => archive.export_warc(since, section, &mut out, &mut tick),
+                ExportFormat::Jsonl => {
+                    archive.export_with(Format::Jsonl, since, section, &mut out, &mut tick)
+                }
+                ExportFormat::Csv => {
+                    archive.export_with(Format::Csv, since, section, &mut out, &mut tick)
+                }
+            };
             bar.finish_and_clear();
             match exported {
-                Ok(n) => eprintln!("exported {n} articles"),
+                Ok(n) => eprintln!("exported {n} {what}"),
                 Err(ExportError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
                 Err(e) => return Err(in_archive(&config, e)),
             }

@@ -3,7 +3,7 @@
 # (installed into target/bench-venv from PyPI on first use): crawls the
 # fixture site on 127.0.0.1, exports the kept pages as WARC, then checks
 # that every record parses, every digest matches (`warcio check`), and that
-# the number of resource records equals the kept pages in the archive.
+# the number of response (or resource) records equals the kept pages.
 #
 #   bench/warc_check.sh
 set -euo pipefail
@@ -40,10 +40,12 @@ with open(path, "rb") as f:
         body = rec.content_stream().read()
         if t == "metadata":
             assert json.loads(body)["url"] == rec.rec_headers.get_header("WARC-Target-URI")
-        if t == "resource":
+        if t in ("response", "resource"):
             assert rec.rec_headers.get_header("WARC-Payload-Digest").startswith("sha1:")
+        if t == "response":
+            assert rec.http_headers.get_statuscode() == "200", rec.http_headers
 assert types.get("warcinfo") == 1, types
-assert types.get("resource") == kept, (types, kept)
+assert types.get("response", 0) + types.get("resource", 0) == kept, (types, kept)
 assert types.get("metadata") == kept, (types, kept)
 print(f"warc: {sum(types.values())} records ({types}), digests verified by warcio, {kept} kept pages: ok")
 PY

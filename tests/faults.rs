@@ -772,9 +772,16 @@ fn warc_export_has_a_warcinfo_then_a_page_and_its_record_per_kept_page() {
         .map(str::trim)
         .collect();
     assert_eq!(types.first(), Some(&"warcinfo"));
+    // Pages crawled now keep their answer's head: response records.
     assert_eq!(
-        types.iter().filter(|t| **t == "resource").count() as i64,
+        types.iter().filter(|t| **t == "response").count() as i64,
         kept
+    );
+    assert!(text.contains("Content-Type: application/http; msgtype=response\r\n"));
+    assert!(text.contains("HTTP/1.1 200 OK\r\n"));
+    assert!(
+        text.contains("content-type: text/html; charset=utf-8\r\n"),
+        "{text}"
     );
     assert_eq!(
         types.iter().filter(|t| **t == "metadata").count() as i64,
@@ -797,5 +804,5 @@ fn warc_export_has_a_warcinfo_then_a_page_and_its_record_per_kept_page() {
     flate2::read::MultiGzDecoder::new(&out.stdout[..])
         .read_to_string(&mut text)
         .expect("gzip members");
-    assert_eq!(text.matches("WARC-Type: resource").count(), 1);
+    assert_eq!(text.matches("WARC-Type: response").count(), 1);
 }

@@ -53,7 +53,7 @@ impl Archive {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(ArchiveError::sql("storing an article"))?;
-        let (stored, id) = store_in(&tx, near_bits, record, addresses, fetched_at, page)?;
+        let (stored, id) = store_in(&tx, near_bits, record, addresses, fetched_at, page, None)?;
         if stored == Stored::New {
             index_new(&tx, &[id])?;
         }
@@ -159,6 +159,7 @@ impl Archive {
             at: now,
             origin: Origin::Reextract,
             page: None,
+            head: None,
             simhash: crate::dedup::simhash(&record.body),
         };
         write_article(&tx, Some(article_id), &rev)?;
@@ -213,6 +214,7 @@ pub(super) fn store_in(
     addresses: &[&str],
     fetched_at: &str,
     page: Option<&[u8]>,
+    head: Option<&str>,
 ) -> Result<(Stored, i64), ArchiveError> {
     // A fail point for the tests of a record the archive refuses; not
     // compiled into release builds.
@@ -271,6 +273,7 @@ pub(super) fn store_in(
                 at: fetched_at,
                 origin: Origin::Fetch,
                 page,
+                head,
                 simhash: crate::dedup::simhash(&record.body),
             };
             write_article(tx, Some(id), &rev)?;
@@ -299,6 +302,7 @@ pub(super) fn store_in(
             at: fetched_at,
             origin: Origin::Fetch,
             page,
+            head,
             simhash: crate::dedup::simhash(&record.body),
         };
         let id = write_article(tx, None, &rev)?;
@@ -407,6 +411,8 @@ struct Revision<'a> {
     origin: Origin,
     /// The page it came from, zstd-compressed.
     page: Option<&'a [u8]>,
+    /// The status line and headers the page came with.
+    head: Option<&'a str>,
     simhash: u64,
 }
 
@@ -466,12 +472,13 @@ fn write_article(
     tx.prepare_cached(
         "INSERT INTO article_revisions (article_id, revision, fetched_at, content_hash, title,
              subtitle, authors, section, subsection, published_at, updated_at, body, captions,
-             images, sources, layout, origin, page)
+             images, sources, layout, origin, page, http_head)
          SELECT id, revision, last_checked_at, content_hash, title, subtitle, authors, section,
-             subsection, published_at, updated_at, body, captions, images, sources, layout, ?2, ?3
+             subsection, published_at, updated_at, body, captions, images, sources, layout, ?2, ?3,
+             ?4
          FROM articles WHERE id = ?1",
     )
-    .and_then(|mut st| st.execute(params![id, rev.origin.as_str(), rev.page]))
+    .and_then(|mut st| st.execute(params![id, rev.origin.as_str(), rev.page, rev.head]))
     .map_err(ArchiveError::sql("writing a revision"))?;
     let e = || ArchiveError::sql("filing a SimHash");
     tx.prepare_cached("DELETE FROM simhash_bands WHERE article_id = ?1")

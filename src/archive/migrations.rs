@@ -31,6 +31,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0006_application_id",
         include_str!("../../migrations/0006_application_id.sql"),
     ),
+    (
+        "0007_http_head",
+        include_str!("../../migrations/0007_http_head.sql"),
+    ),
 ];
 
 /// `PRAGMA application_id` of an archive (migration 0006): "HRLD".

@@ -1,8 +1,10 @@
 //! `export --format warc`: the kept pages as WARC 1.1 (ISO 28500), which
 //! web archivists replay with pywb or replayweb.page. One gzip member per
-//! record; a `warcinfo` record first, then per kept page a `resource`
-//! record (the page as fetched, decoded to UTF-8) and a `metadata` record
-//! carrying the extracted record as JSON. Streamed row by row.
+//! record; a `warcinfo` record first, then per kept page a `response`
+//! record (the answer's status line and headers, as they describe the page
+//! decoded to UTF-8, then the page) or, for pages kept before heads were, a
+//! `resource` record, and a `metadata` record carrying the extracted record
+//! as JSON. Streamed row by row.
 
 use std::io::Write;
 
@@ -68,7 +70,7 @@ impl Archive {
             .prepare(
                 "SELECT a.url, r.revision, r.fetched_at, r.page, r.title, r.subtitle, r.authors,
                         r.section, r.subsection, r.published_at, r.updated_at, r.body,
-                        r.captions, r.images, r.content_hash
+                        r.captions, r.images, r.content_hash, r.http_head
                  FROM article_revisions r JOIN articles a ON a.id = r.article_id
                  WHERE r.page IS NOT NULL
                    AND (?1 IS NULL OR r.published_at >= ?1) AND (?2 IS NULL OR r.section = ?2)
@@ -101,17 +103,30 @@ impl Archive {
                 continue;
             };
             let id = record_id(&[&url, &revision.to_string(), "page"]);
+            let payload_digest = sha1_label(&page);
+            // With the answer's status line and headers kept: a response
+            // record (replay tools serve it as the site did); without
+            // (pages kept before they were): the page as a resource.
+            let (kind, content_type, block) = match get_text(15)? {
+                Some(head) => {
+                    let mut block = head.into_bytes();
+                    block.extend_from_slice(b"\r\n");
+                    block.extend_from_slice(&page);
+                    ("response", "application/http; msgtype=response", block)
+                }
+                None => ("resource", "text/html; charset=utf-8", page),
+            };
             write_record(
                 out,
                 &[
-                    ("WARC-Type", "resource"),
+                    ("WARC-Type", kind),
                     ("WARC-Record-ID", &id),
                     ("WARC-Date", &fetched_at),
                     ("WARC-Target-URI", &url),
-                    ("WARC-Payload-Digest", &sha1_label(&page)),
+                    ("WARC-Payload-Digest", &payload_digest),
                 ],
-                "text/html; charset=utf-8",
-                &page,
+                content_type,
+                &block,
             )?;
             let record = json!({
                 "url": url, "revision": revision, "fetched_at": fetched_at,

@@ -44,6 +44,8 @@ pub enum LinkDone {
         addresses: Vec<String>,
         fetched_at: String,
         page: Option<Vec<u8>>,
+        /// The status line and headers the page came with (kept with it).
+        head: Option<String>,
         validators: Validators,
     },
     /// A re-check answered 304.
@@ -429,6 +431,7 @@ fn apply(
             addresses,
             fetched_at,
             page,
+            head,
             validators,
         } => {
             let addresses: Vec<&str> = addresses.iter().map(String::as_str).collect();
@@ -439,6 +442,7 @@ fn apply(
                 &addresses,
                 fetched_at,
                 page.as_deref(),
+                head.as_deref(),
             )?;
             if stored == crate::model::Stored::New {
                 new.push(id);

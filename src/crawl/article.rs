@@ -87,8 +87,12 @@ impl Crawler {
             .fetcher
             .get(&work.link.fetch, work.revisit.as_ref(), &tally.stats)
             .await;
-        let (body, fresh) = match fetched {
-            Ok(Page::Fetched { body, validators }) => (body, validators),
+        let (body, fresh, head) = match fetched {
+            Ok(Page::Fetched {
+                body,
+                validators,
+                head,
+            }) => (body, validators, head),
             Ok(Page::NotModified) => {
                 let done = LinkDone::NotModified {
                     url: canonical.clone(),
@@ -109,6 +113,8 @@ impl Crawler {
                     addresses: vec![canonical.clone()],
                     record,
                     fetched_at: now(),
+                    // The head goes with the page, kept or not.
+                    head: page.as_ref().map(|_| head),
                     page,
                     validators: fresh,
                 }

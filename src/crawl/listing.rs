@@ -181,7 +181,9 @@ impl Crawler {
                 _ = cx.cancel.cancelled() => return Ok(PageEnd::Stopped),
             };
             let body = match fetched {
-                Ok(Page::Fetched { body, validators }) => {
+                Ok(Page::Fetched {
+                    body, validators, ..
+                }) => {
                     result.validators.push((public.to_string(), validators));
                     body
                 }

@@ -34,6 +34,8 @@ pub enum Page {
         /// Decoded with the charset of the header, else of `<meta charset>`, else UTF-8.
         body: String,
         validators: Validators,
+        /// The status line and headers, as they describe `body` (see [`http_head`]).
+        head: String,
     },
     /// 304: the copy we have is current.
     NotModified,
@@ -282,6 +284,7 @@ impl Fetcher {
                 etag: header(&headers, ETAG),
                 last_modified: header(&headers, LAST_MODIFIED),
             },
+            head: http_head(status, &headers),
         }))
     }
 
@@ -306,6 +309,36 @@ impl Fetcher {
         );
         Ok(robots)
     }
+}
+
+/// The status line and headers of an answer as they describe the body we
+/// keep: decoded to UTF-8 and whole, so its transfer and content encodings
+/// and length go, the charset becomes UTF-8, and cookies are not kept.
+pub fn http_head(status: StatusCode, headers: &reqwest::header::HeaderMap) -> String {
+    let mut head = format!(
+        "HTTP/1.1 {} {}\r\n",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    );
+    for (name, value) in headers {
+        let n = name.as_str();
+        if matches!(
+            n,
+            "content-encoding" | "transfer-encoding" | "content-length" | "set-cookie"
+        ) {
+            continue;
+        }
+        let Ok(v) = value.to_str() else {
+            continue;
+        };
+        let v = if n == "content-type" {
+            format!("{}; charset=utf-8", v.split(';').next().unwrap_or(v).trim())
+        } else {
+            v.to_string()
+        };
+        head.push_str(&format!("{n}: {v}\r\n"));
+    }
+    head
 }
 
 enum Step {

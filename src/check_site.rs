@@ -137,36 +137,21 @@ impl fmt::Display for SiteCheck {
 
 /// Checks every configured section (or the `only` ones) against the site.
 pub async fn check_site(config: &Config, only: &[String]) -> Result<SiteCheck, Error> {
-    let site = SiteUrls::new(config.site.base_url.0.clone());
-    let pacer = Arc::new(Pacer::new(
-        config.http.min_delay.0,
-        config.http.concurrency.0,
-    ));
-    let fetcher = Fetcher::new(
-        &config.http,
-        &config.retry,
-        site.clone(),
-        pacer,
-        Arc::new(Metrics::default()),
-    )?;
+    let mut client = PoliteClient::new(config)?;
+    if let Err(e) = client.read_robots().await {
+        return Ok(SiteCheck {
+            robots_error: Some(e),
+            sections: Vec::new(),
+        });
+    }
     let profile = Profile::herald().with_overrides(&config.extract.selectors);
-    let stats = FetchStats::default();
-    let robots = match fetcher.robots(&stats).await {
-        Ok(r) => r,
-        Err(e) => {
-            return Ok(SiteCheck {
-                robots_error: Some(chain(&e)),
-                sections: Vec::new(),
-            })
-        }
-    };
     let mut sections = Vec::new();
     for section in config
         .sections
         .iter()
         .filter(|s| only.is_empty() || only.contains(&s.name))
     {
-        let (list, fetch) = site.page(&section.path.0);
+        let (list, _) = client.site.page(&section.path.0);
         let mut check = SectionCheck {
             section: section.name.clone(),
             list: list.clone(),
@@ -175,21 +160,15 @@ pub async fn check_site(config: &Config, only: &[String]) -> Result<SiteCheck, E
             article_error: None,
             verdict: Verdict::NothingExtracted,
         };
-        if !robots.allowed(&fetch) {
-            check.links = Err(format!("robots.txt disallows {list}"));
-            sections.push(check);
-            continue;
-        }
-        let body = match fetcher.get(&fetch, None, &stats).await {
-            Ok(Page::Fetched { body, .. }) => body,
-            Ok(Page::NotModified) => String::new(),
+        let body = match client.get(&list).await {
+            Ok((_, body)) => body,
             Err(e) => {
-                check.links = Err(chain(&e));
+                check.links = Err(e);
                 sections.push(check);
                 continue;
             }
         };
-        let links = match extract::listing(&body, &list, &profile, &site) {
+        let links = match extract::listing(&body, &list, &profile, &client.site) {
             Ok(l) => l,
             Err(e) => {
                 check.links = Err(e.to_string());
@@ -198,17 +177,17 @@ pub async fn check_site(config: &Config, only: &[String]) -> Result<SiteCheck, E
             }
         };
         check.links = Ok(links.len());
-        let Some(link) = links.into_iter().find(|l| robots.allowed(&l.fetch)) else {
+        let Some(link) = links.into_iter().find(|l| client.allowed(&l.fetch)) else {
             sections.push(check);
             continue;
         };
-        match fetcher.get(&link.fetch, None, &stats).await {
-            Ok(Page::Fetched { body, .. }) => {
+        match client.get(&link.canonical).await {
+            Ok((_, body)) => {
                 let hints = Hints {
                     given: Some(&link.canonical),
                     list_page: Some(&section.path.0),
                 };
-                let (record, why) = extract::explain(&body, &profile, &site, &hints);
+                let (record, why) = extract::explain(&body, &profile, &client.site, &hints);
                 check.verdict = match record {
                     Err(e) => {
                         check.article_error = Some(e.to_string());
@@ -225,8 +204,7 @@ pub async fn check_site(config: &Config, only: &[String]) -> Result<SiteCheck, E
                 };
                 check.article = Some((link.canonical.clone(), why));
             }
-            Ok(Page::NotModified) => {}
-            Err(e) => check.article_error = Some(chain(&e)),
+            Err(e) => check.article_error = Some(e),
         }
         sections.push(check);
     }
@@ -247,6 +225,24 @@ pub struct PoliteClient {
 }
 
 impl PoliteClient {
+    /// Reads robots.txt, once: every request waits for it.
+    async fn read_robots(&mut self) -> Result<(), String> {
+        if self.robots.is_none() {
+            let robots = self
+                .fetcher
+                .robots(&self.stats)
+                .await
+                .map_err(|e| chain(&e))?;
+            self.robots = Some(robots);
+        }
+        Ok(())
+    }
+
+    /// Whether robots.txt, once read, allows fetching `url`.
+    fn allowed(&self, url: &Url) -> bool {
+        self.robots.as_ref().is_some_and(|r| r.allowed(url))
+    }
+
     pub fn new(config: &Config) -> Result<PoliteClient, Error> {
         let site = SiteUrls::new(config.site.base_url.0.clone());
         let pacer = Arc::new(Pacer::new(
@@ -278,15 +274,10 @@ impl PoliteClient {
         // fetches the links it finds (no tracking parameters, no old form).
         let public = self.site.canonical_article(&public).unwrap_or(public);
         let fetch = self.site.fetch_url(&public);
-        if self.robots.is_none() {
-            let robots = self
-                .fetcher
-                .robots(&self.stats)
-                .await
-                .map_err(|e| format!("robots.txt could not be read: {}", chain(&e)))?;
-            self.robots = Some(robots);
-        }
-        if !self.robots.as_ref().is_some_and(|r| r.allowed(&fetch)) {
+        self.read_robots()
+            .await
+            .map_err(|e| format!("robots.txt could not be read: {e}"))?;
+        if !self.allowed(&fetch) {
             return Err(format!("robots.txt disallows {public}"));
         }
         match self.fetcher.get(&fetch, None, &self.stats).await {

@@ -182,19 +182,19 @@ fn extract_page(
             ..Explanation::default()
         }),
     };
-    let record = fields(&cleaned, &doc, profile, site, hints, &mut notes);
+    let record = fields(&cleaned, &doc, layout, profile, site, hints, &mut notes);
     (record, notes.explain)
 }
 
 fn fields(
     cleaned: &str,
     doc: &Html,
+    layout: &str,
     profile: &Profile,
     site: &SiteUrls,
     hints: &Hints<'_>,
     notes: &mut Notes<'_>,
 ) -> Result<Record, ExtractError> {
-    let layout = detect_layout(doc);
     let meta = Meta::read(doc);
     let ld = JsonLd::read(doc);
 

@@ -42,8 +42,7 @@ pub fn search_hits(
                 let date = h
                     .published_at
                     .as_deref()
-                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                    .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string())
+                    .map(|t| local_time(t, tz))
                     .unwrap_or_default();
                 writeln!(
                     out,
@@ -84,6 +83,14 @@ pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
     )
 }
 
+/// An archive time (UTC text) on the site's clock, naming its zone; text
+/// that is no time is shown as it is.
+fn local_time(t: &str, tz: chrono_tz::Tz) -> String {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string())
+        .unwrap_or_else(|_| t.to_string())
+}
+
 /// The config's summary and each section's next runs.
 pub fn check_config(path: &Path, config: &Config) -> Result<()> {
     let tz = config.scheduler.timezone.0;
@@ -121,11 +128,7 @@ pub fn status(config: &Config) -> Result<()> {
     let archive = Archive::open_readonly(&config.archive.path)?;
     let tz = config.scheduler.timezone.0;
     let now = chrono::Utc::now().with_timezone(&tz);
-    let local = |t: &str| {
-        chrono::DateTime::parse_from_rfc3339(t)
-            .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string())
-            .unwrap_or_else(|_| t.to_string())
-    };
+    let local = |t: &str| local_time(t, tz);
     let mut out = std::io::stdout().lock();
     writeln!(
         out,
@@ -303,11 +306,7 @@ pub fn pending(
         return Ok(());
     }
     let tz = config.scheduler.timezone.0;
-    let local = |t: &str| {
-        chrono::DateTime::parse_from_rfc3339(t)
-            .map(|t| t.with_timezone(&tz).format("%Y-%m-%d %H:%M %Z").to_string())
-            .unwrap_or_else(|_| t.to_string())
-    };
+    let local = |t: &str| local_time(t, tz);
     writeln!(
         out,
         "{:<10} {:>8}  {:<20}  {:<14} {:<48} REASON",

@@ -8,7 +8,7 @@
 //!
 //! Cases per property: `PROPTEST_CASES` (CI runs the default below);
 //! `bench/fuzz.sh SECONDS` runs each for a fixed time in a release build.
-//! A failure is saved under `proptest-regressions/` and replayed first
+//! A failure is saved in `tests/fuzz.proptest-regressions` and replayed first
 //! from then on: commit that file with the fix.
 
 mod common;

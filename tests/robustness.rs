@@ -176,6 +176,41 @@ fn inputs_that_once_crashed_stay_fixed() {
     assert!(n >= 1, "no regression inputs in {}", dir.display());
 }
 
+/// Text made of escape and control characters alone is empty once cleaned:
+/// such a page is refused, never stored as a record without body or headline
+/// (found by `tests/fuzz.rs`).
+#[test]
+fn a_body_or_headline_of_control_characters_alone_is_refused() {
+    let site = SiteUrls::new(Url::parse("http://127.0.0.1:1/").expect("url"));
+    let profile = Profile::herald();
+    let page = Url::parse("https://www.koreaherald.com/article/1").expect("url");
+    let words = "Seoul announced a new plan on Monday for the city's parks. ".repeat(8);
+    let empty_body = format!(
+        "<html><body><h1 class=\"news_title\">A real headline</h1>\
+         <div id=\"articleText\">&#x1b;[2J&#x7;\u{0}</div></body></html>"
+    );
+    let empty_title = format!(
+        "<html><body><h1 class=\"news_title\">&#x1b;[2J</h1>\
+         <div id=\"articleText\"><p>{words}</p></div></body></html>"
+    );
+    for (what, html) in [("body", empty_body), ("headline", empty_title)] {
+        match extract::article(&html, Some(&page), &profile, &site) {
+            Err(herald_archiver::error::ExtractError::NotAnArticle { .. }) => {}
+            other => panic!("a {what} of control characters gave {other:?}"),
+        }
+    }
+    assert!(extract::article(
+        &format!(
+            "<html><body><h1 class=\"news_title\">A real headline</h1>\
+             <div id=\"articleText\"><p>{words}</p></div></body></html>"
+        ),
+        Some(&page),
+        &profile,
+        &site
+    )
+    .is_ok());
+}
+
 /// Hostile shapes aimed at the page rules (furniture, bylines, sections,
 /// captions, dates): deep nesting, huge lists, attributes missing where the
 /// rules look for them. Each page must come back, without a panic, in

@@ -656,6 +656,10 @@ fn fields(
         }
     };
 
+    // Normalised before the check: a body or headline of control
+    // characters alone is empty once they are stripped.
+    let body = nfc(body);
+    let title = title.map(nfc).filter(|t| !t.is_empty());
     let Some(title) = title.filter(|_| !body.is_empty()) else {
         let heading = Selector::parse("h1, h2").ok().and_then(|sel| {
             doc.select(&sel)
@@ -677,14 +681,14 @@ fn fields(
 
     Ok(Record {
         url: url.to_string(),
-        title: nfc(title),
+        title,
         subtitle: subtitle.map(nfc),
         authors: authors.into_iter().map(nfc).collect(),
         section: section.map(nfc),
         subsection: subsection.map(nfc),
         published_at: published_at.map(|t| format_utc(&t)),
         updated_at: updated_at.map(|t| format_utc(&t)),
-        body: nfc(body),
+        body,
         captions: captions.into_iter().map(nfc).collect(),
         images,
         sources: notes.sources.clone(),
@@ -943,6 +947,12 @@ pub fn generic_record(
         .and_then(parse_datetime)
         .or(tidy.published)
         .map(|t| format_utc(&t));
+    let body = nfc(tidy.paragraphs.join("\n\n"));
+    if body.is_empty() {
+        return Err(ExtractError::NotAnArticle {
+            reason: "the generic layer found no article text".into(),
+        });
+    }
     let mut sources = BTreeMap::new();
     for field in ["title", "body", "authors", "published_at"] {
         sources.insert(field.to_string(), Layer::Generic);
@@ -963,7 +973,7 @@ pub fn generic_record(
         subsection: None,
         updated_at: published_at.clone(),
         published_at,
-        body: nfc(tidy.paragraphs.join("\n\n")),
+        body,
         captions: Vec::new(),
         images: Vec::new(),
         sources,

@@ -6,7 +6,7 @@
 #
 #   bench/fuzz.sh [SECONDS_PER_TARGET]     (default 60)
 #
-# A failure is kept by proptest under proptest-regressions/fuzz.txt and
+# A failure is kept by proptest in tests/fuzz.proptest-regressions and
 # replayed first by every later `cargo test`: commit it with the fix.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -89,6 +89,9 @@ pub enum ExtractError {
     /// The page's markup is beyond what the parser reads in bounded time.
     #[error("page refused for its shape: {reason}")]
     Shape { reason: String },
+    /// An answer to a feed address that is not an RSS or Atom feed.
+    #[error("not an RSS or Atom feed: {reason}")]
+    NotAFeed { reason: String },
 }
 
 /// The archive database failed or holds something we do not understand.

@@ -59,6 +59,13 @@ pub struct RunCounts {
     pub failures: u32,
     /// List pages answered 304.
     pub not_modified: u32,
+    /// The section's feeds: read (answered 200), answered 304, the article
+    /// links they gave, and those of them neither the list pages nor the
+    /// archive had (found by the feeds alone).
+    pub feeds: u32,
+    pub feeds_not_modified: u32,
+    pub feed_links: u32,
+    pub feed_new: u32,
     /// HTTP requests sent, retries included, and body bytes received.
     pub requests: u64,
     pub bytes: u64,
@@ -155,6 +162,16 @@ impl std::fmt::Display for SectionReport {
                 c.skipped,
                 c.failures
             )?;
+        }
+        if c.feeds + c.feeds_not_modified > 0 {
+            write!(
+                f,
+                "; feeds: {} links, {} not on the list pages",
+                c.feed_links, c.feed_new
+            )?;
+            if c.feeds_not_modified > 0 {
+                write!(f, ", {} unchanged", c.feeds_not_modified)?;
+            }
         }
         if c.left > 0 {
             write!(f, ", {} left for the next run", c.left)?;

@@ -185,10 +185,9 @@ fn a_body_or_headline_of_control_characters_alone_is_refused() {
     let profile = Profile::herald();
     let page = Url::parse("https://www.koreaherald.com/article/1").expect("url");
     let words = "Seoul announced a new plan on Monday for the city's parks. ".repeat(8);
-    let empty_body = format!(
-        "<html><body><h1 class=\"news_title\">A real headline</h1>\
+    let empty_body = "<html><body><h1 class=\"news_title\">A real headline</h1>\
          <div id=\"articleText\">&#x1b;[2J&#x7;\u{0}</div></body></html>"
-    );
+        .to_string();
     let empty_title = format!(
         "<html><body><h1 class=\"news_title\">&#x1b;[2J</h1>\
          <div id=\"articleText\"><p>{words}</p></div></body></html>"

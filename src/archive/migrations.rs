@@ -35,6 +35,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0007_http_head",
         include_str!("../../migrations/0007_http_head.sql"),
     ),
+    (
+        "0008_feed_counts",
+        include_str!("../../migrations/0008_feed_counts.sql"),
+    ),
 ];
 
 /// `PRAGMA application_id` of an archive (migration 0006): "HRLD".

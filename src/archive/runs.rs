@@ -248,7 +248,8 @@ fn finish_in(
                      skipped = ?6, left_over = ?7, error = ?8, not_modified = ?9,
                      requests = ?10, bytes = ?11, status_2xx = ?12, status_3xx = ?13,
                      status_4xx = ?14, status_5xx = ?15, retries = ?16, duration_ms = ?17,
-                     extracted = ?18, fallbacks = ?19, no_date = ?20, short_body = ?21, drift = ?22
+                     extracted = ?18, fallbacks = ?19, no_date = ?20, short_body = ?21, drift = ?22,
+                     feeds = ?23, feeds_not_modified = ?24, feed_links = ?25, feed_new = ?26
                  WHERE id = ?1",
     )
     .and_then(|mut st| {
@@ -274,7 +275,11 @@ fn finish_in(
             c.fallbacks,
             c.no_date,
             c.short_body,
-            c.drift
+            c.drift,
+            c.feeds,
+            c.feeds_not_modified,
+            c.feed_links,
+            c.feed_new
         ])
     })
     .map_err(ArchiveError::sql("finishing a run"))?;

@@ -16,7 +16,7 @@ use crate::site::profile::SelectorOverrides;
 pub use problems::Problem;
 pub use schedule::Schedule;
 pub use values::{
-    BaseUrl, Concurrency, Dur, LogLevel, NearBits, Pagination, SectionPath, TimeZone,
+    BaseUrl, Concurrency, Dur, FeedPath, LogLevel, NearBits, Pagination, SectionPath, TimeZone,
 };
 
 /// Where the binary looks for its config when `--config` is not given.
@@ -279,6 +279,11 @@ pub struct SectionConfig {
     pub schedule: Schedule,
     #[serde(default = "default_pages")]
     pub pages: u32,
+    /// RSS or Atom feeds read on the same schedule: their articles are found
+    /// even when the list pages stop giving links (a redesign) or a story
+    /// leaves the first pages between two runs.
+    #[serde(default)]
+    pub feeds: Vec<FeedPath>,
     /// Each run starts after a random delay up to this, so runs do not hit
     /// the site on the exact minute.
     #[serde(default)]

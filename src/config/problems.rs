@@ -245,6 +245,15 @@ fn checks(c: &Config, text: &str) -> Vec<Problem> {
         if s.pages == 0 {
             bad(&table, "pages", "must be at least 1".into());
         }
+        for (n, feed) in s.feeds.iter().enumerate() {
+            if s.feeds[..n].contains(feed) {
+                bad(
+                    &table,
+                    "feeds",
+                    format!("feed {:?} is listed twice: list each feed once", feed.0),
+                );
+            }
+        }
     }
     let positive = "must be longer than 0s";
     for (table, key, zero) in [

@@ -78,6 +78,22 @@ impl<'de> Deserialize<'de> for SectionPath {
     }
 }
 
+/// A feed's path on the site (`/rss/kh_National`), read like a list page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedPath(pub String);
+
+impl<'de> Deserialize<'de> for FeedPath {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        if !s.starts_with('/') || s.contains("://") || s.chars().any(char::is_whitespace) {
+            return Err(serde::de::Error::custom(format!(
+                "feed path {s:?} must start with '/' and be a path on the site, e.g. \"/rss/kh_National\""
+            )));
+        }
+        Ok(FeedPath(s))
+    }
+}
+
 /// The address pattern of list page N.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pagination(pub String);

@@ -129,8 +129,7 @@ impl Crawler {
             }
             // Either way the page is kept on the link for a look (and for
             // `reextract` once the rules can read it).
-            Ok(Extracted::Refused(e @ ExtractError::NotAnArticle { .. }, page))
-            | Ok(Extracted::Refused(e @ ExtractError::Shape { .. }, page)) => {
+            Ok(Extracted::Refused(e, page)) => {
                 self.failure(work, section, e.to_string(), Some(page))
             }
             Err(why) => self.failure(work, section, why, None),

@@ -31,9 +31,14 @@ pub(super) struct ListResult {
     pub links_found: u32,
     pub skipped: u32,
     pub not_modified: u32,
+    /// The section's feeds (see `feeds.rs`).
+    pub feeds: u32,
+    pub feeds_not_modified: u32,
+    pub feed_links: u32,
+    pub feed_new: u32,
     /// Validators of each page answered 200, saved once all is done.
     pub validators: Vec<(String, Validators)>,
-    /// Why the list could not be read.
+    /// Why the list (or a feed) could not be read.
     pub error: Option<String>,
 }
 

@@ -1,5 +1,6 @@
 //! One crawl: for each section, a straight line of stages. Read the list
-//! pages into the section's backlog ([`listing`]), fetch, extract and store
+//! pages, then the feeds, into the section's backlog ([`listing`],
+//! [`feeds`]), fetch, extract and store
 //! each link of it ([`article`]), then re-check young articles ([`revisit`]);
 //! [`health`] watches extraction for signs of a redesign. An error is
 //! recorded on the run or the link, and the loop goes on.
@@ -10,6 +11,7 @@
 
 mod addresses;
 mod article;
+mod feeds;
 mod health;
 mod listing;
 mod revisit;
@@ -311,10 +313,14 @@ impl Crawler {
             (None, false) => RunStatus::Ok,
         };
         take_stats(&mut run.counts, &run.tally.stats, run.started.elapsed());
-        let drift = run
+        let extraction = run
             .tally
             .health
             .drift(&run.section, &self.config.extract, &self.profile);
+        let drift = match (run.counts.drift.take(), extraction) {
+            (Some(a), Some(b)) => Some(format!("{a}; {b}")),
+            (a, b) => a.or(b),
+        };
         run.tally.health.take(&mut run.counts, drift);
         let end = RunEnd {
             id: run.id,
@@ -445,7 +451,14 @@ impl Crawler {
                 seen,
                 out: tx,
             };
-            let result = self.read_list(&mut cx, pages, saved).await;
+            let mut result = self.read_list(&mut cx, pages, saved).await;
+            // Feeds are read even when the list failed: they are the way in
+            // when a redesign broke it.
+            if let Ok(listed) = &mut result {
+                if let Err(e) = self.read_feeds(&mut cx, listed).await {
+                    result = Err(e);
+                }
+            }
             if result.is_err() {
                 stop.cancel();
             }
@@ -479,6 +492,10 @@ impl Crawler {
             },
         };
         merge(&mut run.counts, &counts, &listed);
+        if let Some(drift) = listed.listing_drift() {
+            tracing::warn!(section = %section.name, "the site may have changed: {drift}");
+            run.counts.drift = Some(drift);
+        }
         run.broken = broken;
         self.finish(run, listed.error, cancel, listed.validators)
             .await
@@ -525,6 +542,10 @@ fn merge(run: &mut RunCounts, links: &RunCounts, listed: &listing::ListResult) {
     run.links_found += listed.links_found;
     run.skipped += listed.skipped;
     run.not_modified += listed.not_modified;
+    run.feeds += listed.feeds;
+    run.feeds_not_modified += listed.feeds_not_modified;
+    run.feed_links += listed.feed_links;
+    run.feed_new += listed.feed_new;
     run.new_articles += links.new_articles;
     run.new_revisions += links.new_revisions;
     run.duplicates += links.duplicates;

@@ -1,11 +1,12 @@
-//! HTML in, owned data out: listing pages give links, article pages give
-//! [`Record`]s. No I/O here, and nothing that holds a parsed document escapes
+//! HTML in, owned data out: listing pages and feeds give links, article
+//! pages give [`Record`]s. No I/O here, and nothing that holds a parsed document escapes
 //! (`scraper::Html` is not `Send`), so callers may run these anywhere.
 
 mod article;
 mod blocks;
 mod clues;
 mod explain;
+mod feed;
 mod finder;
 pub mod furniture;
 pub mod generic;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub use article::{article, article_with, explain, generic_record};
 pub use explain::{Attempt, Explanation};
+pub use feed::feed;
 pub use listing::listing;
 
 /// What the caller knows of a page beyond its HTML ([`article_with`]).

@@ -1,0 +1,298 @@
+//! Black-box: a section's RSS feeds as a second way to find articles,
+//! against the fixture site on 127.0.0.1. The feed (`/rss/newsAll`) lists
+//! four stories; the National list page shows one of them (and one other).
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use common::server::{FixtureServer, Response};
+use rusqlite::Connection;
+
+const ONLY_IN_FEED: [&str; 3] = [
+    "https://www.koreaherald.com/article/10915230",
+    "https://www.koreaherald.com/article/10915102",
+    "https://www.koreaherald.com/article/10914877",
+];
+
+struct Env {
+    server: FixtureServer,
+    _dir: tempfile::TempDir,
+    config: PathBuf,
+    db: PathBuf,
+}
+
+/// One section, National, reading one list page and the fixture feed. The
+/// revisit interval keeps re-checks of young articles out of the counts.
+fn env(feeds: &str) -> Env {
+    let server = common::fast_fixture_server();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = dir.path().join("archive.db");
+    let config = dir.path().join("herald.toml");
+    let text = format!(
+        r#"
+[site]
+base_url = "{base}"
+max_pages = 1
+
+[archive]
+path = "{db}"
+
+[http]
+min_delay = "0s"
+timeout = "10s"
+
+[retry]
+base_delay = "10ms"
+attempts = 1
+
+[revisit]
+window = "36500d"
+interval = "3650d"
+
+[[section]]
+name = "National"
+path = "/National"
+schedule = "*/15 * * * *"
+feeds = {feeds}
+"#,
+        base = server.url(),
+        db = db.display()
+    );
+    std::fs::write(&config, text).expect("write config");
+    Env {
+        server,
+        _dir: dir,
+        config,
+        db,
+    }
+}
+
+impl Env {
+    fn crawl(&self) -> Output {
+        common::cli(&[
+            "crawl",
+            "--config",
+            self.config.to_str().expect("utf-8 path"),
+        ])
+    }
+
+    fn db(&self) -> Connection {
+        Connection::open(&self.db).expect("open archive")
+    }
+
+    fn count(&self, sql: &str, url: &str) -> i64 {
+        self.db()
+            .query_row(sql, [url], |r| r.get(0))
+            .expect("count query")
+    }
+
+    /// The counts of the section's last run.
+    fn last_run(&self) -> (String, i64, i64, i64, i64, Option<String>, Option<String>) {
+        self.db()
+            .query_row(
+                "SELECT status, feeds, feeds_not_modified, feed_links, feed_new, error, drift
+                 FROM crawl_runs WHERE section = 'National' ORDER BY id DESC LIMIT 1",
+                [],
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                        r.get(6)?,
+                    ))
+                },
+            )
+            .expect("a run row")
+    }
+}
+
+fn ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "crawl failed: {}{}",
+        common::stdout(out),
+        common::stderr(out)
+    );
+    common::stdout(out)
+}
+
+#[test]
+fn a_story_only_the_feed_shows_is_archived_once() {
+    let e = env(r#"["/rss/newsAll"]"#);
+    let report = ok(&e.crawl());
+    for url in ONLY_IN_FEED {
+        let sql = "SELECT count(*) FROM article_urls WHERE url = ?1";
+        assert_eq!(e.count(sql, url), 1, "{url} not archived: {report}");
+    }
+    let (status, feeds, _, links, new, _, drift) = e.last_run();
+    assert_eq!(status, "ok");
+    // Four stories in the feed; one of them was on the list page already.
+    assert_eq!((feeds, links, new), (1, 4, 3), "{report}");
+    assert_eq!(drift, None);
+    assert!(
+        report.contains("feeds: 4 links, 3 not on the list pages"),
+        "{report}"
+    );
+
+    // Found again by the next run (a changed feed, read whole): still one
+    // article each, and no article fetched again.
+    let mut changed = e.server.page("/rss/newsAll");
+    changed.extend_from_slice(b"\n<!-- rebuilt -->\n");
+    e.server.script(
+        "/rss/newsAll",
+        vec![Response::status(200, changed).content_type("application/rss+xml")],
+    );
+    e.server.clear_log();
+    ok(&e.crawl());
+    for url in ONLY_IN_FEED {
+        let sql = "SELECT count(DISTINCT article_id) FROM article_urls WHERE url = ?1";
+        assert_eq!(e.count(sql, url), 1, "{url}");
+    }
+    let articles: i64 = e
+        .db()
+        .query_row("SELECT count(*) FROM articles", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(articles, 5, "two from the list page, three from the feed");
+    let fetched: Vec<String> = e
+        .server
+        .targets()
+        .into_iter()
+        .filter(|t| t.starts_with("/article/"))
+        .collect();
+    assert!(fetched.is_empty(), "fetched again: {fetched:?}");
+    let (_, _, _, links, new, _, _) = e.last_run();
+    assert_eq!((links, new), (4, 0));
+}
+
+#[test]
+fn an_unchanged_feed_costs_one_request() {
+    let e = env(r#"["/rss/newsAll"]"#);
+    ok(&e.crawl());
+    e.server.clear_log();
+    ok(&e.crawl());
+    let asked: Vec<_> = e
+        .server
+        .requests()
+        .into_iter()
+        .filter(|r| r.target == "/rss/newsAll")
+        .collect();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+    assert_eq!(asked[0].status, 304, "asked conditionally: {asked:?}");
+    let (status, feeds, not_modified, links, new, _, _) = e.last_run();
+    assert_eq!(
+        (status.as_str(), feeds, not_modified, links, new),
+        ("ok", 0, 1, 0, 0)
+    );
+}
+
+#[test]
+fn a_broken_feed_is_an_error_on_the_run_not_a_crash() {
+    let e = env(r#"["/rss/newsAll", "/rss/kh_National"]"#);
+    // An error page answered 200 in place of the feed; the second feed is
+    // not on the site at all.
+    e.server.script(
+        "/rss/newsAll",
+        vec![Response::html(
+            "<html><body><h1>Service unavailable</h1></body></html>",
+        )],
+    );
+    let out = e.crawl();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a failed run: {}",
+        common::stderr(&out)
+    );
+    let (status, feeds, _, _, _, error, _) = e.last_run();
+    assert_eq!(status, "failed");
+    assert_eq!(feeds, 1, "the broken one was read, the missing one not");
+    let error = error.unwrap_or_default();
+    assert!(
+        error.contains("/rss/newsAll") && error.contains("not an RSS or Atom feed"),
+        "{error}"
+    );
+    assert!(
+        error.contains("/rss/kh_National") && error.contains("404"),
+        "{error}"
+    );
+    // The list page's articles are archived all the same.
+    let sql = "SELECT count(*) FROM article_urls WHERE url = ?1";
+    assert_eq!(
+        e.count(sql, "https://www.koreaherald.com/article/10915012"),
+        1
+    );
+    // The broken answer's validators are not kept: the next run reads the
+    // feed whole, and with it the stories only the feed has.
+    e.crawl();
+    for url in ONLY_IN_FEED {
+        assert_eq!(e.count(sql, url), 1, "{url}");
+    }
+}
+
+#[test]
+fn a_dead_listing_with_a_live_feed_raises_the_drift_alarm() {
+    let e = env(r#"["/rss/newsAll"]"#);
+    // A redesign: the list page is there but the selector finds no link.
+    e.server.script(
+        "/National",
+        vec![Response::html(
+            "<html><body><main class=\"new-grid\"><a href=\"/about\">About</a></main></body></html>",
+        )],
+    );
+    let out = e.crawl();
+    let report = ok(&out);
+    let (status, _, _, _, new, _, drift) = e.last_run();
+    assert_eq!((status.as_str(), new), ("ok", 4), "{report}");
+    let drift = drift.unwrap_or_default();
+    assert!(
+        drift.contains("list pages gave no article links") && drift.contains("check-site"),
+        "{drift}"
+    );
+    assert!(
+        common::stderr(&out).contains("the site may have changed"),
+        "{}",
+        common::stderr(&out)
+    );
+    let articles: i64 = e
+        .db()
+        .query_row("SELECT count(*) FROM articles", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(articles, 4, "the feed's stories are archived");
+    let status = common::cli(&["status", "--config", e.config.to_str().expect("utf-8 path")]);
+    let text = common::stdout(&status);
+    assert!(text.contains("list pages gave no article links"), "{text}");
+
+    // A healthy listing next time: no alarm.
+    ok(&e.crawl());
+    let (_, _, _, _, _, _, drift) = e.last_run();
+    assert_eq!(drift, None);
+}
+
+#[test]
+fn a_feed_that_is_not_a_path_on_the_site_or_is_listed_twice_is_a_config_error_with_its_line() {
+    for (feeds, says) in [
+        (
+            r#"["/rss/newsAll", "https://elsewhere.example/rss"]"#,
+            "must start with '/' and be a path on the site, e.g. \"/rss/kh_National\"",
+        ),
+        (r#"["/rss/newsAll", "/rss/newsAll"]"#, "is listed twice"),
+    ] {
+        let e = env(feeds);
+        let out = common::cli(&[
+            "check-config",
+            "--config",
+            e.config.to_str().expect("utf-8 path"),
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{feeds}");
+        let err = common::stderr(&out);
+        assert!(
+            err.contains("herald.toml:25: section[1].feeds") && err.contains(says),
+            "{err}"
+        );
+    }
+}

@@ -1,7 +1,8 @@
 //! `check-site`: do the built-in rules still fit the live site? Reads
-//! robots.txt, each configured section's first list page and the first
-//! article it links, through the same polite client as a crawl (robots,
-//! user agent, pacing), and explains every field of that article. Nothing
+//! robots.txt, each configured section's first list page, its feeds, and the
+//! first article the list links (the feeds' first when the list gives
+//! none), through the same polite client as a crawl (robots, user agent,
+//! pacing), and explains every field of that article. Nothing
 //! is written to the archive. This is what a user runs after install and
 //! after a drift alarm.
 
@@ -24,8 +25,10 @@ pub enum Verdict {
     /// The listing selector found links, and the article's headline, body
     /// and dates came from the layout's selectors.
     SelectorsFit,
-    /// A record came out, but some of those fields from a fallback layer:
-    /// the site changed; the archive still fills, less exactly.
+    /// A record came out, but some of those fields from a fallback layer,
+    /// or the article came from a feed because the list gave no link, or a
+    /// feed could not be read: the site changed; the archive still fills,
+    /// less exactly or by fewer ways.
     FallbacksInUse,
     /// No links, no page, or no record.
     NothingExtracted,
@@ -64,6 +67,8 @@ pub struct SectionCheck {
     pub list: Url,
     /// Article links the listing selector found, or why none were read.
     pub links: Result<usize, String>,
+    /// Each feed's address and its article links, or why it was not read.
+    pub feeds: Vec<(Url, Result<usize, String>)>,
     /// The first article's address and what each layer gave for it.
     pub article: Option<(Url, Explanation)>,
     /// Why the article could not be read, when it could not.
@@ -77,6 +82,12 @@ impl fmt::Display for SectionCheck {
         match &self.links {
             Ok(n) => writeln!(f, "links found by the listing selector: {n}")?,
             Err(e) => writeln!(f, "list page not read: {e}")?,
+        }
+        for (feed, links) in &self.feeds {
+            match links {
+                Ok(n) => writeln!(f, "feed {feed}: {n} article links")?,
+                Err(e) => writeln!(f, "feed {feed} not read: {e}")?,
+            }
         }
         if let Some((url, why)) = &self.article {
             writeln!(f, "article: {url}")?;
@@ -156,27 +167,44 @@ pub async fn check_site(config: &Config, only: &[String]) -> Result<SiteCheck, E
             section: section.name.clone(),
             list: list.clone(),
             links: Err(String::new()),
+            feeds: Vec::new(),
             article: None,
             article_error: None,
             verdict: Verdict::NothingExtracted,
         };
-        let body = match client.get(&list).await {
-            Ok((_, body)) => body,
+        let links = match client.get(&list).await {
+            Ok((_, body)) => {
+                extract::listing(&body, &list, &profile, &client.site).map_err(|e| e.to_string())
+            }
+            Err(e) => Err(e),
+        };
+        let mut links = match links {
+            Ok(l) => {
+                check.links = Ok(l.len());
+                l
+            }
             Err(e) => {
                 check.links = Err(e);
-                sections.push(check);
-                continue;
+                Vec::new()
             }
         };
-        let links = match extract::listing(&body, &list, &profile, &client.site) {
-            Ok(l) => l,
-            Err(e) => {
-                check.links = Err(e.to_string());
-                sections.push(check);
-                continue;
+        let mut from_feed = false;
+        for feed in &section.feeds {
+            let (url, _) = client.site.page(&feed.0);
+            let found = match client.get(&url).await {
+                Ok((_, body)) => {
+                    extract::feed(&body, &url, &client.site).map_err(|e| e.to_string())
+                }
+                Err(e) => Err(e),
+            };
+            check
+                .feeds
+                .push((url, found.as_ref().map(Vec::len).map_err(Clone::clone)));
+            if let (true, Ok(found)) = (links.is_empty(), found) {
+                from_feed = !found.is_empty();
+                links = found;
             }
-        };
-        check.links = Ok(links.len());
+        }
         let Some(link) = links.into_iter().find(|l| client.allowed(&l.fetch)) else {
             sections.push(check);
             continue;
@@ -202,6 +230,10 @@ pub async fn check_site(config: &Config, only: &[String]) -> Result<SiteCheck, E
                     }
                     Ok(_) => Verdict::FallbacksInUse,
                 };
+                let feed_failed = check.feeds.iter().any(|(_, r)| r.is_err());
+                if from_feed || feed_failed {
+                    check.verdict = check.verdict.max(Verdict::FallbacksInUse);
+                }
                 check.article = Some((link.canonical.clone(), why));
             }
             Err(e) => check.article_error = Some(e),

@@ -180,3 +180,30 @@ fn extract_fetches_an_address_of_the_configured_site_as_a_crawl_would() {
         common::stdout(&out)
     );
 }
+
+#[test]
+fn a_dead_list_with_a_live_feed_is_checked_through_the_feed() {
+    let server = common::fast_fixture_server();
+    server.replace("/Business", "site/not-found.html");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = config(dir.path(), &server.url(), &["Business"]);
+    let mut text = std::fs::read_to_string(&cfg).expect("config");
+    text.push_str("feeds = [\"/rss/newsAll\"]\n");
+    std::fs::write(&cfg, text).expect("config");
+    let (code, out) = check_site(&cfg);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(
+        out.contains("links found by the listing selector: 0"),
+        "{out}"
+    );
+    assert!(
+        out.contains("feed https://www.koreaherald.com/rss/newsAll: 4 article links"),
+        "{out}"
+    );
+    // The feed's first story is explained in place of the list's.
+    assert!(
+        out.contains("article: https://www.koreaherald.com/article/10915012"),
+        "{out}"
+    );
+    assert!(out.contains("verdict: fallbacks in use"), "{out}");
+}

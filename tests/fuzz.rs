@@ -1,7 +1,7 @@
 //! Property tests of every parser of outside input, with generators of
-//! pathological shapes: the article extractor and the listing parser (tag
-//! soup, deep nesting, unclosed tags, attribute floods, long lines without
-//! spaces), the URL canonicaliser, the date and byline parsers, robots.txt,
+//! pathological shapes: the article extractor, the listing parser and the
+//! feed reader (tag soup, deep nesting, unclosed tags, attribute floods,
+//! long lines without spaces), the URL canonicaliser, the date and byline parsers, robots.txt,
 //! the config loader and the search query builder. None may panic, and
 //! each keeps its own promise (canonical addresses are canonical, clean
 //! text is clean, a query is answered or refused as a bad query).
@@ -114,6 +114,70 @@ fn token() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Feed soup: RSS and Atom pieces in any order and nesting, item links in
+/// every form the site uses, broken markup, entities, and runs of one
+/// element by the thousand.
+fn feed() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        prop::sample::select(
+            &[
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
+                "<rss version=\"2.0\">",
+                "</rss>",
+                "<channel>",
+                "</channel>",
+                "<item>",
+                "</item>",
+                "<title>",
+                "</title>",
+                "<link>",
+                "</link>",
+                "<guid isPermaLink=\"true\">",
+                "<guid>",
+                "</guid>",
+                "<description>",
+                "</description>",
+                "<pubDate>Fri, 27 Nov 2026 16:02:00 +09:00</pubDate>",
+                "<pubDate>yesterday</pubDate>",
+                "<feed xmlns=\"http://www.w3.org/2005/Atom\">",
+                "</feed>",
+                "<entry>",
+                "</entry>",
+                "<id>",
+                "</id>",
+                "<link href=\"/article/9\"/>",
+                "<link rel=\"enclosure\" href=\"https://www.koreaherald.com/article/8\"/>",
+                "https://www.koreaherald.com/article/10915012",
+                "https://m.koreaherald.com/article/10915012?utm_source=rss",
+                "/view.php?ud=20230330000512",
+                "/National",
+                "<![CDATA[",
+                "]]>",
+                "&amp;",
+                "&#x1b;",
+                "&bogus;",
+                "<",
+                ">",
+                "<!--",
+                "-->",
+                "\u{0}",
+                "<!DOCTYPE rss [<!ENTITY a \"aaaa\">]>",
+                "&a;",
+            ][..]
+        )
+        .prop_map(str::to_string),
+        "[a-zA-Z0-9 ,./:?=&가-힣]{0,30}".prop_map(|s| s),
+    ];
+    let big = if cfg!(debug_assertions) { 10 } else { 1 };
+    prop_oneof![
+        4 => prop::collection::vec(piece, 0..300).prop_map(|t| t.concat()),
+        1 => (1..20_000usize / big).prop_map(|n| format!(
+            "<rss version=\"2.0\"><channel>{}</channel></rss>",
+            "<item><link>https://www.koreaherald.com/article/1</link>".repeat(n)
+        )),
+    ]
+}
+
 /// Tag soup, and the shapes that once made parsers slow: a tag repeated
 /// thousands of times (nesting or unclosed), one element with many
 /// attributes, a line without spaces.
@@ -154,6 +218,19 @@ proptest! {
             prop_assert!(r.url.starts_with("https://www.koreaherald.com/"));
         }
         let _ = extract::generic_record(&html, Some(&given), &profile, &site());
+    }
+
+    #[test]
+    fn the_feed_reader_gives_canonical_links_once_each(xml in feed()) {
+        let at = Url::parse("https://www.koreaherald.com/rss/newsAll").expect("url");
+        if let Ok(links) = extract::feed(&xml, &at, &site()) {
+            let mut seen = std::collections::HashSet::new();
+            for l in &links {
+                prop_assert!(seen.insert(l.canonical.clone()), "twice: {}", l.canonical);
+                let again = site().canonical_article(&l.canonical);
+                prop_assert_eq!(again.as_ref(), Some(&l.canonical));
+            }
+        }
     }
 
     #[test]

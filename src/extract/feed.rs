@@ -114,4 +114,27 @@ mod tests {
         let empty = r#"<rss version="2.0"><channel><title>KH</title></channel></rss>"#;
         assert!(feed(empty, &page, &site()).expect("a feed").is_empty());
     }
+
+    #[test]
+    fn deep_nesting_and_entity_bombs_are_read_or_refused_without_blowing_up() {
+        let page = Url::parse("https://www.koreaherald.com/rss/kh_National").expect("url");
+        let deep = format!(
+            "<rss version=\"2.0\"><channel>{}</channel></rss>",
+            "<item><title>".repeat(200_000)
+        );
+        let _ = feed(&deep, &page, &site());
+        for inner in ["<x>", "<description>", "<link>"] {
+            let deep = format!(
+                "<rss version=\"2.0\"><channel><item>{}</item></channel></rss>",
+                inner.repeat(500_000)
+            );
+            let _ = feed(&deep, &page, &site());
+        }
+        let laughs = r#"<?xml version="1.0"?>
+<!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">
+<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>
+<rss version="2.0"><channel><item><title>&d;&d;&d;&d;</title>
+<link>https://www.koreaherald.com/article/1</link></item></channel></rss>"#;
+        let _ = feed(laughs, &page, &site());
+    }
 }

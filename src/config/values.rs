@@ -68,14 +68,23 @@ pub struct SectionPath(pub String);
 
 impl<'de> Deserialize<'de> for SectionPath {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        if !s.starts_with('/') || s.contains("://") || s.chars().any(char::is_whitespace) {
-            return Err(serde::de::Error::custom(format!(
-                "section path {s:?} must start with '/' and be a path on the site, e.g. \"/National\""
-            )));
-        }
-        Ok(SectionPath(s))
+        site_path(d, "section path", "/National").map(SectionPath)
     }
+}
+
+/// A path on the site (not an address of another), for `what`.
+fn site_path<'de, D: Deserializer<'de>>(
+    d: D,
+    what: &str,
+    example: &str,
+) -> Result<String, D::Error> {
+    let s = String::deserialize(d)?;
+    if !s.starts_with('/') || s.contains("://") || s.chars().any(char::is_whitespace) {
+        return Err(serde::de::Error::custom(format!(
+            "{what} {s:?} must start with '/' and be a path on the site, e.g. \"{example}\""
+        )));
+    }
+    Ok(s)
 }
 
 /// A feed's path on the site (`/rss/kh_National`), read like a list page.
@@ -84,13 +93,7 @@ pub struct FeedPath(pub String);
 
 impl<'de> Deserialize<'de> for FeedPath {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        if !s.starts_with('/') || s.contains("://") || s.chars().any(char::is_whitespace) {
-            return Err(serde::de::Error::custom(format!(
-                "feed path {s:?} must start with '/' and be a path on the site, e.g. \"/rss/kh_National\""
-            )));
-        }
-        Ok(FeedPath(s))
+        site_path(d, "feed path", "/rss/kh_National").map(FeedPath)
     }
 }
 

@@ -6,7 +6,6 @@
 //! gave no link at all while the feeds had new ones, the listing selector
 //! has probably stopped fitting, and the run says so.
 
-use super::article::Work;
 use super::listing::{ListContext, ListResult};
 use super::{blocking, now, Crawler};
 use crate::archive::ProgressUpdate;
@@ -64,18 +63,7 @@ impl Crawler {
                     continue;
                 }
             };
-            let cap = self.config.site.max_links_per_page as usize;
-            if found.len() > cap {
-                tracing::warn!(
-                    section = %cx.section.name,
-                    feed = %public,
-                    links = found.len(),
-                    kept = cap,
-                    "the feed has more article links than [site] max_links_per_page; the rest are left"
-                );
-                result.skipped += (found.len() - cap) as u32;
-                found.truncate(cap);
-            }
+            result.skipped += self.cap_links(&mut found, &cx.section.name, &public);
             result.feed_links += found.len() as u32;
             let urls: Vec<String> = found.iter().map(|l| l.canonical.to_string()).collect();
             let (since, at) = (now(), now());
@@ -97,21 +85,8 @@ impl Crawler {
                 new.push(link);
             }
             result.feed_new += new.len() as u32;
-            let urls: Vec<String> = new.iter().map(|l| l.canonical.to_string()).collect();
-            let (section, run, at) = (cx.section.name.clone(), cx.run, now());
-            self.writer
-                .call(move |a| a.record_list_page(&section, run, &urls, &ProgressUpdate::Keep, &at))
-                .await?;
-            for link in new {
-                let work = Work {
-                    link,
-                    in_backlog: true,
-                    revisit: None,
-                    list_page: Some(cx.section.path.0.clone()),
-                };
-                if cx.out.send(work).await.is_err() {
-                    return Ok(false);
-                }
+            if !self.enqueue(cx, new, ProgressUpdate::Keep).await? {
+                return Ok(false);
             }
         }
         Ok(true)

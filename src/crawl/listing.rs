@@ -23,6 +23,7 @@ use crate::error::{chain, Error, FetchError};
 use crate::extract;
 use crate::fetch::{Page, Robots};
 use crate::model::Validators;
+use crate::site::urls::Link;
 
 /// What reading the list gave, besides the links sent on.
 #[derive(Debug, Default)]
@@ -211,28 +212,16 @@ impl Crawler {
             };
             result.pages += 1;
             self.metrics.list_page_read();
-            let (site, profile) = (self.site.clone(), self.profile.clone());
-            let found =
-                match blocking(move || extract::listing(&body, &public, &profile, &site)).await? {
+            let (site, profile, at) = (self.site.clone(), self.profile.clone(), public.clone());
+            let mut found =
+                match blocking(move || extract::listing(&body, &at, &profile, &site)).await? {
                     Ok(found) => found,
                     Err(e) => {
                         result.error = Some(format!("list page {page}: {e}"));
                         return Ok(PageEnd::Stopped);
                     }
                 };
-            let mut found = found;
-            let cap = self.config.site.max_links_per_page as usize;
-            if found.len() > cap {
-                tracing::warn!(
-                    section = %name,
-                    page,
-                    links = found.len(),
-                    kept = cap,
-                    "the list page has more article links than [site] max_links_per_page; the rest are left"
-                );
-                result.skipped += (found.len() - cap) as u32;
-                found.truncate(cap);
-            }
+            result.skipped += self.cap_links(&mut found, &name, &public);
             result.links_found += found.len() as u32;
             let urls: Vec<String> = found.iter().map(|l| l.canonical.to_string()).collect();
             let (since, at) = (reading.since.clone(), now());
@@ -262,27 +251,61 @@ impl Crawler {
                     ..p.clone()
                 }),
             };
-            let urls: Vec<String> = new.iter().map(|l| l.canonical.to_string()).collect();
-            let (section, run, at) = (name.clone(), cx.run, now());
-            self.writer
-                .call(move |a| a.record_list_page(&section, run, &urls, &update, &at))
-                .await?;
-            for link in new {
-                let work = Work {
-                    link,
-                    in_backlog: true,
-                    revisit: None,
-                    list_page: Some(cx.section.path.0.clone()),
-                };
-                if cx.out.send(work).await.is_err() {
-                    return Ok(PageEnd::Stopped);
-                }
+            if !self.enqueue(cx, new, update).await? {
+                return Ok(PageEnd::Stopped);
             }
             if done {
                 return Ok(PageEnd::Done);
             }
         }
         Ok(PageEnd::More)
+    }
+
+    /// Keeps at most `[site] max_links_per_page` of the links one page or
+    /// feed gave; returns how many were left.
+    pub(super) fn cap_links(&self, found: &mut Vec<Link>, section: &str, from: &Url) -> u32 {
+        let cap = self.config.site.max_links_per_page as usize;
+        if found.len() <= cap {
+            return 0;
+        }
+        tracing::warn!(
+            section,
+            %from,
+            links = found.len(),
+            kept = cap,
+            "more article links than [site] max_links_per_page; the rest are left"
+        );
+        let left = found.len() - cap;
+        found.truncate(cap);
+        left as u32
+    }
+
+    /// Puts new links in the section's backlog (with the reading's place,
+    /// in one transaction), then sends them to the fetchers. `false` when
+    /// nobody takes links any more (the run stopped).
+    pub(super) async fn enqueue(
+        &self,
+        cx: &ListContext<'_>,
+        new: Vec<Link>,
+        update: ProgressUpdate,
+    ) -> Result<bool, Error> {
+        let urls: Vec<String> = new.iter().map(|l| l.canonical.to_string()).collect();
+        let (section, run, at) = (cx.section.name.clone(), cx.run, now());
+        self.writer
+            .call(move |a| a.record_list_page(&section, run, &urls, &update, &at))
+            .await?;
+        for link in new {
+            let work = Work {
+                link,
+                in_backlog: true,
+                revisit: None,
+                list_page: Some(cx.section.path.0.clone()),
+            };
+            if cx.out.send(work).await.is_err() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     /// The list ended before the reading's own stop: a saved reading is over.

@@ -26,6 +26,10 @@ struct Env {
 /// One section, National, reading one list page and the fixture feed. The
 /// revisit interval keeps re-checks of young articles out of the counts.
 fn env(feeds: &str) -> Env {
+    env_with(feeds, "")
+}
+
+fn env_with(feeds: &str, retry: &str) -> Env {
     let server = common::fast_fixture_server();
     let dir = tempfile::tempdir().expect("tempdir");
     let db = dir.path().join("archive.db");
@@ -46,7 +50,7 @@ timeout = "10s"
 [retry]
 base_delay = "10ms"
 attempts = 1
-
+{retry}
 [revisit]
 window = "36500d"
 interval = "3650d"
@@ -58,7 +62,7 @@ schedule = "*/15 * * * *"
 feeds = {feeds}
 "#,
         base = server.url(),
-        db = db.display()
+        db = db.display(),
     );
     std::fs::write(&config, text).expect("write config");
     Env {
@@ -295,4 +299,45 @@ fn a_feed_that_is_not_a_path_on_the_site_or_is_listed_twice_is_a_config_error_wi
             "{err}"
         );
     }
+}
+
+#[test]
+fn a_section_whose_list_broke_keeps_running_on_its_feed_instead_of_backing_off() {
+    let e = env_with(
+        r#"["/rss/newsAll"]"#,
+        "section_failures = 1\nsection_backoff = \"1h\"\n",
+    );
+    e.server.script(
+        "/National",
+        vec![Response::not_found(), Response::not_found()],
+    );
+    for _ in 0..2 {
+        let out = e.crawl();
+        assert_eq!(out.status.code(), Some(1), "{}", common::stdout(&out));
+        let report = common::stdout(&out);
+        assert!(!report.contains("backing off"), "{report}");
+        let (status, feeds, not_modified, ..) = e.last_run();
+        assert_eq!(status, "failed");
+        assert_eq!(feeds + not_modified, 1, "the feed was read");
+    }
+    let articles: i64 = e
+        .db()
+        .query_row("SELECT count(*) FROM articles", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(articles, 4, "the feed's stories");
+
+    // Nothing answering at all: the section backs off.
+    e.server
+        .script("/National", vec![Response::status(500, "down"); 3]);
+    e.server
+        .script("/rss/newsAll", vec![Response::status(500, "down"); 3]);
+    let _ = e.crawl();
+    e.server.clear_log();
+    let report = common::stdout(&e.crawl());
+    assert!(report.contains("backing off"), "{report}");
+    assert!(
+        e.server.targets().iter().all(|t| t == "/robots.txt"),
+        "{:?}",
+        e.server.targets()
+    );
 }

@@ -23,6 +23,8 @@ pub struct RunRow {
     pub extracted: i64,
     pub fallbacks: i64,
     pub drift: Option<String>,
+    /// List pages and feeds that answered (200 or 304).
+    pub answered: i64,
 }
 
 /// How a run ended, to be written in its row.
@@ -42,6 +44,11 @@ pub struct RunEnd {
 pub struct SectionStatus {
     pub last_run: Option<RunRow>,
     pub consecutive_failures: u32,
+    /// Of those, the ones in a row that read nothing: no list page and no
+    /// feed answered. Only these make a section back off, so a section
+    /// whose list broke keeps archiving through its feeds, and one whose
+    /// feed broke keeps reading its list.
+    pub unreached: u32,
     /// New articles its runs archived, all time.
     pub archived: i64,
     /// Links waiting to be retried, and links given up on.
@@ -136,7 +143,8 @@ impl Archive {
             .conn
             .prepare_cached(
                 "SELECT started_at, finished_at, status, new_articles, new_revisions, failures, error,
-                        extracted, fallbacks, drift
+                        extracted, fallbacks, drift,
+                        pages + not_modified + feeds + feeds_not_modified
                  FROM crawl_runs WHERE section = ?1 ORDER BY id DESC LIMIT 50",
             )
             .map_err(e)?;
@@ -153,6 +161,7 @@ impl Archive {
                     extracted: r.get(7)?,
                     fallbacks: r.get(8)?,
                     drift: r.get(9)?,
+                    answered: r.get(10)?,
                 })
             })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
@@ -161,6 +170,11 @@ impl Archive {
             .iter()
             .filter(|r| r.status != "running")
             .take_while(|r| r.status == "failed")
+            .count() as u32;
+        let unreached = runs
+            .iter()
+            .filter(|r| r.status != "running")
+            .take_while(|r| r.status == "failed" && r.answered == 0)
             .count() as u32;
         let archived: i64 = self
             .conn
@@ -191,6 +205,7 @@ impl Archive {
         Ok(SectionStatus {
             last_run: runs.into_iter().next(),
             consecutive_failures,
+            unreached,
             archived,
             pending,
             given_up,

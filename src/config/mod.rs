@@ -224,7 +224,8 @@ pub struct RetryConfig {
     pub pending_attempts: u32,
     /// Wait before a failed link is tried again; it doubles with each failure, up to a week.
     pub pending_delay: Dur,
-    /// Failed runs in a row before a section backs off.
+    /// Failed runs in a row that read nothing (no list page or feed
+    /// answered) before a section backs off.
     pub section_failures: u32,
     /// First backoff of a failing section; it doubles with each further failure.
     pub section_backoff: Dur,

@@ -251,13 +251,16 @@ impl Crawler {
         self.crawl_section(section, pages, seen, cancel).await
     }
 
-    /// After `section_failures` failed runs in a row a section waits
-    /// `section_backoff`, doubling with each further failure, from its last run.
+    /// After `section_failures` failed runs in a row that read nothing (no
+    /// list page or feed answered) a section waits `section_backoff`,
+    /// doubling with each further failure, from its last run. A server that
+    /// answers is not spared by waiting, and its feeds may be all that
+    /// still finds articles.
     async fn backoff_until(&self, section: &str) -> Result<Option<String>, Error> {
         let retry = self.config.retry.clone();
         let name = section.to_string();
         let status = self.readers.read(move |a| a.section_status(&name)).await?;
-        if status.consecutive_failures < retry.section_failures {
+        if status.unreached < retry.section_failures {
             return Ok(None);
         }
         let Some(last) = status
@@ -267,7 +270,7 @@ impl Crawler {
         else {
             return Ok(None);
         };
-        let doublings = (status.consecutive_failures - retry.section_failures).min(16);
+        let doublings = (status.unreached - retry.section_failures).min(16);
         let wait = retry
             .section_backoff
             .0

@@ -267,7 +267,10 @@ fn fts_query(query: &str) -> String {
         let plain = word.chars().all(|c| c.is_alphanumeric() || c == '_');
         let syntax = word.contains([':', '(', ')', '*', '^', '+', ','])
             || matches!(word, "AND" | "OR" | "NOT" | "NEAR");
-        if plain || syntax || word.is_empty() {
+        // A star only ends a prefix. A query that starts with one is one of
+        // FTS5's debugging commands (`*id` answers a row of NULLs).
+        let stray_star = word.starts_with('*');
+        if (plain || syntax || word.is_empty()) && !stray_star {
             out.push(word.to_string());
         } else {
             out.push(format!("\"{word}\""));
@@ -318,5 +321,7 @@ mod tests {
         );
         assert_eq!(fts_query("\"a-b c\" d"), "\"a-b c\" d");
         assert_eq!(fts_query("개인정보 보호법"), "개인정보 보호법");
+        assert_eq!(fts_query("*id privacy"), "\"*id\" privacy");
+        assert_eq!(fts_query("*"), "\"*\"");
     }
 }

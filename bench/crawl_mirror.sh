@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Crawl throughput and memory on a local mirror of N distinct articles.
+# Crawl throughput and memory on a local mirror of N distinct articles, its
+# section read through its list pages and its RSS feed.
 # Targets: 1,000 articles/s on 2 cores, peak RSS under 150 MB; a second crawl
-# with nothing new requests no article page.
+# with nothing new makes one conditional request per list page and feed, and
+# no article request.
 #
 #   bench/crawl_mirror.sh [ARTICLES] [--live]
 #
@@ -38,6 +40,7 @@ min_delay = "0s"
 [[section]]
 name = "Mirror"
 path = "/Mirror"
+feeds = ["/rss/Mirror"]
 schedule = "*/15 * * * *"
 pages = $pages
 TOML
@@ -67,5 +70,12 @@ import sys
 parse = lambda s: dict(kv.split("=") for kv in s.split())
 b, a = parse(sys.argv[1]), parse(sys.argv[2])
 print(f"second crawl: {int(a['articles']) - int(b['articles'])} article requests, "
-      f"{int(a['listings']) - int(b['listings'])} list page requests, {float(sys.argv[3]):.2f} s")
+      f"{int(a['listings']) - int(b['listings'])} list page requests, "
+      f"{int(a['feeds']) - int(b['feeds'])} feed requests, {float(sys.argv[3]):.2f} s")
+PY
+python3 - "$work/archive.db" <<'PY'
+import sqlite3, sys
+row = sqlite3.connect(sys.argv[1]).execute(
+    "SELECT not_modified, feeds_not_modified FROM crawl_runs WHERE section = 'Mirror' ORDER BY id DESC LIMIT 1").fetchone()
+print(f"second crawl: {row[0]} list page and {row[1]} feed answered 304 Not Modified")
 PY

@@ -180,6 +180,27 @@ pub fn mirror_article(template: &str, template_id: u64, id: u64) -> String {
 }
 
 /// List page `page` of the mirror's one section, newest first.
+/// The mirror's RSS feed: its `items` newest articles, as the Herald writes
+/// its feeds (absolute links, a `+09:00` offset in `pubDate`).
+pub fn mirror_feed(items: u64, first_id: u64, total: u64) -> String {
+    let mut xml = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<rss version=\"2.0\"><channel>\
+         <title>Mirror</title><link>https://www.koreaherald.com</link><description>Mirror</description>",
+    );
+    let newest = first_id + total - 1;
+    for k in 0..items.min(total) {
+        let id = newest - k;
+        xml.push_str(&format!(
+            "<item><title>Mirror story {id}</title>\
+             <link>https://www.koreaherald.com/article/{id}</link>\
+             <guid isPermaLink=\"true\">https://www.koreaherald.com/article/{id}</guid>\
+             <pubDate>Fri, 27 Nov 2026 16:02:00 +09:00</pubDate></item>"
+        ));
+    }
+    xml.push_str("</channel></rss>");
+    xml
+}
+
 pub fn mirror_listing(page: u64, per_page: u64, first_id: u64, total: u64) -> String {
     let mut html = String::from(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Mirror</title></head><body>\

@@ -5,8 +5,9 @@
 //!   cargo run --release --example mirror_server -- 10000 [--live] [PORT]
 //!
 //! Articles are the fixture bill page with their own id, headline and
-//! paragraphs (~10 KiB), or grown to ~150 KiB with `--live`. `/__stats`
-//! answers how many article and list pages were served.
+//! paragraphs (~10 KiB), or grown to ~150 KiB with `--live`. `/rss/Mirror`
+//! is an RSS feed of the newest 50. `/__stats` answers how many article
+//! pages, list pages and feeds were served.
 
 #[path = "../tests/common/mirror.rs"]
 mod mirror;

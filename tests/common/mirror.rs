@@ -1,8 +1,9 @@
 //! A local mirror of one section, `/Mirror`, with N distinct articles (100
 //! per list page, newest first): for tests that need a crawl long enough to
 //! be stopped in the middle (article answers can be slowed down), and for
-//! the crawl benchmark (`examples/mirror_server.rs`). `/__stats` answers how
-//! many article and list pages were served.
+//! the crawl benchmark (`examples/mirror_server.rs`). `/rss/Mirror` is its
+//! feed of the newest articles. `/__stats` answers how many article pages,
+//! list pages and feeds were served.
 
 #![allow(dead_code)]
 
@@ -16,6 +17,9 @@ use super::server::{Response, Server};
 
 pub const FIRST_ID: u64 = 20_000_000;
 pub const PER_PAGE: u64 = 100;
+/// Items in the mirror's feed, `/rss/Mirror`: the newest, as the Herald's
+/// feeds carry about 50.
+pub const FEED_ITEMS: u64 = 50;
 const TEMPLATE_ID: u64 = 10915012;
 
 pub struct Mirror {
@@ -24,6 +28,7 @@ pub struct Mirror {
     delay_ms: Arc<AtomicU64>,
     articles: Arc<AtomicU64>,
     lists: Arc<AtomicU64>,
+    feeds: Arc<AtomicU64>,
     robots: Arc<Mutex<String>>,
 }
 
@@ -45,27 +50,35 @@ impl Mirror {
         let delay_ms = Arc::new(AtomicU64::new(delay.as_millis() as u64));
         let articles = Arc::new(AtomicU64::new(0));
         let lists = Arc::new(AtomicU64::new(0));
+        let feeds = Arc::new(AtomicU64::new(0));
         let robots = Arc::new(Mutex::new(
             "User-agent: *\nDisallow: /private/\n".to_string(),
         ));
-        let (d, a, l, r) = (
+        let (d, a, l, f, r) = (
             delay_ms.clone(),
             articles.clone(),
             lists.clone(),
+            feeds.clone(),
             robots.clone(),
         );
         let handler = move |target: &str| -> Response {
             if target == "/__stats" {
                 let body = format!(
-                    "articles={} listings={}\n",
+                    "articles={} listings={} feeds={}\n",
                     a.load(Ordering::Relaxed),
-                    l.load(Ordering::Relaxed)
+                    l.load(Ordering::Relaxed),
+                    f.load(Ordering::Relaxed)
                 );
                 return Response::html(body);
             }
             if target == "/robots.txt" {
                 let text = r.lock().map(|t| t.clone()).unwrap_or_default();
                 return Response::status(200, text.into_bytes()).content_type("text/plain");
+            }
+            if target == "/rss/Mirror" {
+                f.fetch_add(1, Ordering::SeqCst);
+                return Response::status(200, pages::mirror_feed(FEED_ITEMS, FIRST_ID, total))
+                    .content_type("application/rss+xml; charset=utf-8");
             }
             if let Some(rest) = target.strip_prefix("/Mirror") {
                 let page = rest
@@ -102,6 +115,7 @@ impl Mirror {
             delay_ms,
             articles,
             lists,
+            feeds,
             robots,
         }
     }

@@ -752,6 +752,31 @@ fn crawl_url_fetches_one_address_now_through_the_same_steps() {
 }
 
 #[test]
+fn a_crawl_url_address_that_failed_is_retried_by_the_next_full_crawl() {
+    let e = env(&["National"], "");
+    let cfg = e.config.to_str().expect("path");
+    let url = "https://www.koreaherald.com/article/10915188";
+    // Both tries of this one request fail.
+    e.server.script(
+        "/article/10915188",
+        vec![Response::status(500, "down"), Response::status(500, "down")],
+    );
+    common::cli(&["crawl", "--config", cfg, "--url", url]);
+    assert!(!e.archived(url));
+    assert!(e.pending_error(url).is_some(), "queued for a retry");
+    // No section lists it: the full crawl tries it again as `(url)`.
+    let report = e.crawl();
+    assert!(
+        report.contains("(url): 0 pages, 1 links, 1 new"),
+        "{report}"
+    );
+    assert!(e.archived(url));
+    assert_eq!(e.pending_error(url), None);
+    // Nothing is left to retry: the next crawl has no `(url)` run.
+    assert!(!e.crawl().contains("(url)"));
+}
+
+#[test]
 fn warc_export_has_a_warcinfo_then_a_page_and_its_record_per_kept_page() {
     use std::io::Read;
     let e = env(&["National", "Opinion"], "");

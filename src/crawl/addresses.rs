@@ -1,6 +1,8 @@
 //! `crawl --url`: articles named by their address, fetched now through the
 //! same steps as links found on a list page (robots, dedup, the writer),
-//! recorded as one run named `(url)`.
+//! recorded as one run named `(url)`. Those that fail wait in
+//! `pending_fetches` under `(url)`, and every full crawl and the daemon
+//! try them again when they are due, like any section's.
 
 use std::collections::HashSet;
 
@@ -14,6 +16,28 @@ use crate::error::Error;
 use crate::model::{SectionReport, ADDRESSES};
 
 impl Crawler {
+    /// Tries again the `crawl --url` addresses whose retry is due. `None`
+    /// when none is (no run is recorded then).
+    pub async fn retry_addresses(
+        &self,
+        cancel: &CancellationToken,
+    ) -> Result<Option<SectionReport>, Error> {
+        let at = super::now();
+        let due = self
+            .readers
+            .read(move |a| a.pending_due(ADDRESSES, &at))
+            .await?;
+        let urls: Vec<Url> = due.iter().filter_map(|u| Url::parse(u).ok()).collect();
+        if urls.is_empty() {
+            return Ok(None);
+        }
+        tracing::info!(
+            links = urls.len(),
+            "retrying addresses `crawl --url` could not archive"
+        );
+        self.fetch_addresses(&urls, cancel).await.map(Some)
+    }
+
     /// Fetches and archives these article addresses (canonical, public
     /// form: see [`crate::site::urls::SiteUrls::canonical_article`]).
     pub async fn fetch_addresses(

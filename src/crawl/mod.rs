@@ -217,6 +217,11 @@ impl Crawler {
             };
             reports.push(run);
         }
+        if !cancel.is_cancelled() && opts.sections.is_empty() {
+            if let Some(report) = self.retry_addresses(cancel).await? {
+                reports.push(report);
+            }
+        }
         if !cancel.is_cancelled() {
             let revisit = self.revisit(opts.revisit_all, &mut seen, cancel).await?;
             reports.push(revisit.unwrap_or_else(|| SectionReport {

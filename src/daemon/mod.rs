@@ -533,6 +533,13 @@ async fn run_once(shared: Arc<Shared>, name: String, delay: Duration, catch_up: 
             Ok(None) => {}
             Err(e) => tracing::error!(error = %chain(&e), "revisit failed"),
         }
+        match crawler.retry_addresses(&shared.shutdown).await {
+            Ok(Some(report)) => finished(&shared, &report),
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %chain(&e), "retrying `crawl --url` addresses failed")
+            }
+        }
         shared.revisiting.store(false, Ordering::SeqCst);
     }
     drop(permit);

@@ -341,3 +341,20 @@ fn a_section_whose_list_broke_keeps_running_on_its_feed_instead_of_backing_off()
         e.server.targets()
     );
 }
+
+#[test]
+fn check_config_lists_each_sections_feeds() {
+    let e = env(r#"["/rss/newsAll", "/rss/kh_National"]"#);
+    let out = common::cli(&[
+        "check-config",
+        "--config",
+        e.config.to_str().expect("utf-8 path"),
+    ]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let text = common::stdout(&out);
+    let feeds: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("feed "))
+        .collect();
+    assert_eq!(feeds, ["/rss/newsAll", "/rss/kh_National"], "{text}");
+}

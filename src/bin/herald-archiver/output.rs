@@ -119,6 +119,9 @@ pub fn check_config(path: &Path, config: &Config) -> Result<()> {
             s.schedule.as_str(),
             next.join(", ")
         )?;
+        for feed in &s.feeds {
+            writeln!(out, "{:<24} feed {}", "", feed.0)?;
+        }
     }
     Ok(())
 }

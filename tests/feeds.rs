@@ -358,3 +358,47 @@ fn check_config_lists_each_sections_feeds() {
         .collect();
     assert_eq!(feeds, ["/rss/newsAll", "/rss/kh_National"], "{text}");
 }
+
+#[test]
+fn a_feed_with_thousands_of_items_costs_at_most_the_cap() {
+    let e = env(r#"["/rss/newsAll"]"#);
+    let text = std::fs::read_to_string(&e.config).expect("config");
+    std::fs::write(
+        &e.config,
+        text.replacen("max_pages = 1", "max_pages = 1\nmax_links_per_page = 40", 1),
+    )
+    .expect("config");
+    let items: String = (0..5_000)
+        .map(|i| {
+            format!(
+                "<item><title>story {i}</title><link>https://www.koreaherald.com/article/{}</link></item>",
+                20_000_000 + i
+            )
+        })
+        .collect();
+    let feed = format!("<rss version=\"2.0\"><channel><title>KH</title>{items}</channel></rss>");
+    e.server.script(
+        "/rss/newsAll",
+        vec![Response::status(200, feed).content_type("application/rss+xml")],
+    );
+    let out = e.crawl();
+    let stderr = common::stderr(&out);
+    let article_requests = e
+        .server
+        .targets()
+        .iter()
+        .filter(|t| t.starts_with("/article/2"))
+        .count();
+    assert!(
+        article_requests <= 40,
+        "{article_requests} article requests"
+    );
+    assert!(article_requests > 0);
+    let warned = stderr
+        .lines()
+        .filter(|l| l.contains("max_links_per_page"))
+        .count();
+    assert_eq!(warned, 1, "one line for the feed: {stderr}");
+    let (_, _, _, links, ..) = e.last_run();
+    assert_eq!(links, 40);
+}

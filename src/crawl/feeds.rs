@@ -15,15 +15,15 @@ use crate::fetch::Page;
 
 impl Crawler {
     /// Reads each of the section's feeds; a feed that fails is an error on
-    /// the run and the others are still read. `false` when the run stopped.
+    /// the run and the others are still read. Stops early when the run does.
     pub(super) async fn read_feeds(
         &self,
         cx: &mut ListContext<'_>,
         result: &mut ListResult,
-    ) -> Result<bool, Error> {
+    ) -> Result<(), Error> {
         for feed in &cx.section.feeds {
             if cx.cancel.is_cancelled() || cx.out.is_closed() {
-                return Ok(false);
+                return Ok(());
             }
             let (public, fetch) = self.site.page(&feed.0);
             if !cx.robots.allowed(&fetch) {
@@ -34,7 +34,7 @@ impl Crawler {
             let known = self.readers.read(move |a| a.validators(&url)).await?;
             let fetched = tokio::select! {
                 r = self.fetcher.get(&fetch, Some(&known), &cx.tally.stats) => r,
-                _ = cx.cancel.cancelled() => return Ok(false),
+                _ = cx.cancel.cancelled() => return Ok(()),
             };
             let body = match fetched {
                 Ok(Page::Fetched {
@@ -86,10 +86,10 @@ impl Crawler {
             }
             result.feed_new += new.len() as u32;
             if !self.enqueue(cx, new, ProgressUpdate::Keep).await? {
-                return Ok(false);
+                return Ok(());
             }
         }
-        Ok(true)
+        Ok(())
     }
 }
 

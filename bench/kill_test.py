@@ -184,6 +184,7 @@ catch_up_delay = "0s"
 [[section]]
 name = "{SECTION}"
 path = "/Mirror"
+feeds = ["/rss/Mirror"]
 schedule = "{schedule}"
 pages = 1
 """

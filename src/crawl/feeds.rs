@@ -94,14 +94,6 @@ impl Crawler {
 }
 
 impl ListResult {
-    /// Adds why part of the reading failed; the run then fails with all of it.
-    pub(super) fn fail(&mut self, why: String) {
-        self.error = Some(match self.error.take() {
-            Some(e) => format!("{e}; {why}"),
-            None => why,
-        });
-    }
-
     /// The drift alarm of the list pages: they were read but gave no article
     /// link while the feeds had links neither they nor the archive knew.
     pub(super) fn listing_drift(&self) -> Option<String> {

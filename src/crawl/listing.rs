@@ -43,6 +43,16 @@ pub(super) struct ListResult {
     pub error: Option<String>,
 }
 
+impl ListResult {
+    /// Adds why part of the reading failed; the run then fails with all of it.
+    pub(super) fn fail(&mut self, why: String) {
+        self.error = Some(match self.error.take() {
+            Some(e) => format!("{e}; {why}"),
+            None => why,
+        });
+    }
+}
+
 /// One reading: where it starts and stops, and whether its place is saved.
 struct Reading {
     first: u32,
@@ -173,7 +183,7 @@ impl Crawler {
                 .page_path(&cx.section.path.0, page);
             let (public, fetch) = self.site.page(&path);
             if !cx.robots.allowed(&fetch) {
-                result.error = Some(format!("robots.txt disallows {public}"));
+                result.fail(format!("robots.txt disallows {public}"));
                 return Ok(PageEnd::Stopped);
             }
             let known = if reading.conditional {
@@ -206,7 +216,7 @@ impl Crawler {
                     return self.end_reading(cx, reading).await;
                 }
                 Err(e) => {
-                    result.error = Some(format!("list page {page}: {}", chain(&e)));
+                    result.fail(format!("list page {page}: {}", chain(&e)));
                     return Ok(PageEnd::Stopped);
                 }
             };
@@ -217,7 +227,7 @@ impl Crawler {
                 match blocking(move || extract::listing(&body, &at, &profile, &site)).await? {
                     Ok(found) => found,
                     Err(e) => {
-                        result.error = Some(format!("list page {page}: {e}"));
+                        result.fail(format!("list page {page}: {e}"));
                         return Ok(PageEnd::Stopped);
                     }
                 };

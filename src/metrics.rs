@@ -16,6 +16,8 @@ const BUCKETS: [f64; 10] = [0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.
 pub struct Metrics {
     runs: Mutex<BTreeMap<(String, &'static str), u64>>,
     last_success: Mutex<BTreeMap<String, i64>>,
+    /// Whether each section's last run warned of drift (a redesign).
+    drift: Mutex<BTreeMap<String, bool>>,
     articles: AtomicU64,
     revisions: AtomicU64,
     fetch_failures: AtomicU64,
@@ -67,6 +69,11 @@ impl Metrics {
         if result == "ok" {
             if let Ok(mut last) = self.last_success.lock() {
                 last.insert(report.section.clone(), at_unix);
+            }
+        }
+        if report.status != crate::model::RunStatus::Backoff {
+            if let Ok(mut drift) = self.drift.lock() {
+                drift.insert(report.section.clone(), report.counts.drift.is_some());
             }
         }
         self.articles
@@ -148,6 +155,18 @@ impl Metrics {
                 )?;
             }
         }
+        writeln!(out, "# HELP herald_section_drift 1 when the section's last run warned that the site may have changed (selectors or the listing no longer fit), else 0.")?;
+        writeln!(out, "# TYPE herald_section_drift gauge")?;
+        if let Ok(drift) = self.drift.lock() {
+            for (section, d) in drift.iter() {
+                writeln!(
+                    out,
+                    "herald_section_drift{{section=\"{}\"}} {}",
+                    escape(section),
+                    u8::from(*d)
+                )?;
+            }
+        }
         Ok(())
     }
 }
@@ -181,6 +200,15 @@ mod tests {
             error: None,
         };
         m.record_run(&report, "ok", 1_764_300_000);
+        let drifting = SectionReport {
+            section: "Business".into(),
+            counts: RunCounts {
+                drift: Some("the list pages gave no article links".into()),
+                ..RunCounts::default()
+            },
+            ..report.clone()
+        };
+        m.record_run(&drifting, "ok", 1_764_300_000);
         let text = m.render();
         for line in [
             "herald_runs_total{section=\"National \\\"main\\\"\",result=\"ok\"} 1",
@@ -191,6 +219,8 @@ mod tests {
             "herald_fetch_duration_seconds_bucket{le=\"5\"} 2",
             "herald_fetch_duration_seconds_count 2",
             "herald_last_success_timestamp_seconds{section=\"National \\\"main\\\"\"} 1764300000",
+            "herald_section_drift{section=\"Business\"} 1",
+            "herald_section_drift{section=\"National \\\"main\\\"\"} 0",
         ] {
             assert!(text.contains(line), "missing {line}\n{text}");
         }

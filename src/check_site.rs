@@ -63,10 +63,10 @@ const KEY_FIELDS: [&str; 3] = ["title", "body", "published_at"];
 #[derive(Debug, Clone)]
 pub struct SectionCheck {
     pub section: String,
-    /// The list page's public address.
-    pub list: Url,
-    /// Article links the listing selector found, or why none were read.
-    pub links: Result<usize, String>,
+    /// The list page's public address, and the article links the listing
+    /// selector found on it or why none were read; `None` for a section
+    /// read through its feeds alone.
+    pub list: Option<(Url, Result<usize, String>)>,
     /// Each feed's address and its article links, or why it was not read.
     pub feeds: Vec<(Url, Result<usize, String>)>,
     /// The first article's address and what each layer gave for it.
@@ -78,10 +78,15 @@ pub struct SectionCheck {
 
 impl fmt::Display for SectionCheck {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "== {} ({})", self.section, self.list)?;
-        match &self.links {
-            Ok(n) => writeln!(f, "links found by the listing selector: {n}")?,
-            Err(e) => writeln!(f, "list page not read: {e}")?,
+        match &self.list {
+            Some((list, links)) => {
+                writeln!(f, "== {} ({list})", self.section)?;
+                match links {
+                    Ok(n) => writeln!(f, "links found by the listing selector: {n}")?,
+                    Err(e) => writeln!(f, "list page not read: {e}")?,
+                }
+            }
+            None => writeln!(f, "== {} (feeds only)", self.section)?,
         }
         for (feed, links) in &self.feeds {
             match links {
@@ -162,32 +167,25 @@ pub async fn check_site(config: &Config, only: &[String]) -> Result<SiteCheck, E
         .iter()
         .filter(|s| only.is_empty() || only.contains(&s.name))
     {
-        let (list, _) = client.site.page(&section.path.0);
         let mut check = SectionCheck {
             section: section.name.clone(),
-            list: list.clone(),
-            links: Err(String::new()),
+            list: None,
             feeds: Vec::new(),
             article: None,
             article_error: None,
             verdict: Verdict::NothingExtracted,
         };
-        let links = match client.get(&list).await {
-            Ok((_, body)) => {
-                extract::listing(&body, &list, &profile, &client.site).map_err(|e| e.to_string())
-            }
-            Err(e) => Err(e),
-        };
-        let mut links = match links {
-            Ok(l) => {
-                check.links = Ok(l.len());
-                l
-            }
-            Err(e) => {
-                check.links = Err(e);
-                Vec::new()
-            }
-        };
+        let mut links = Vec::new();
+        if let Some(path) = &section.path {
+            let (list, _) = client.site.page(&path.0);
+            let found = match client.get(&list).await {
+                Ok((_, body)) => extract::listing(&body, &list, &profile, &client.site)
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e),
+            };
+            check.list = Some((list, found.as_ref().map(Vec::len).map_err(Clone::clone)));
+            links = found.unwrap_or_default();
+        }
         let mut from_feed = false;
         for feed in &section.feeds {
             let (url, _) = client.site.page(&feed.0);
@@ -201,7 +199,8 @@ pub async fn check_site(config: &Config, only: &[String]) -> Result<SiteCheck, E
                 .feeds
                 .push((url, found.as_ref().map(Vec::len).map_err(Clone::clone)));
             if let (true, Ok(found)) = (links.is_empty(), found) {
-                from_feed = !found.is_empty();
+                // Only a sign of trouble when the section has a list.
+                from_feed = section.path.is_some() && !found.is_empty();
                 links = found;
             }
         }
@@ -213,7 +212,7 @@ pub async fn check_site(config: &Config, only: &[String]) -> Result<SiteCheck, E
             Ok((_, body)) => {
                 let hints = Hints {
                     given: Some(&link.canonical),
-                    list_page: Some(&section.path.0),
+                    list_page: section.path.as_ref().map(|p| p.0.as_str()),
                 };
                 let (record, why) = extract::explain(&body, &profile, &client.site, &hints);
                 check.verdict = match record {

@@ -207,3 +207,24 @@ fn a_dead_list_with_a_live_feed_is_checked_through_the_feed() {
     );
     assert!(out.contains("verdict: fallbacks in use"), "{out}");
 }
+
+#[test]
+fn a_section_of_feeds_alone_is_checked_through_its_feed_and_can_fit() {
+    let server = common::fast_fixture_server();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = config(dir.path(), &server.url(), &[]);
+    let mut text = std::fs::read_to_string(&cfg).expect("config");
+    text.push_str(
+        "\n[[section]]\nname = \"All news\"\nfeeds = [\"/rss/newsAll\"]\nschedule = \"*/20 * * * *\"\n",
+    );
+    std::fs::write(&cfg, text).expect("config");
+    let (code, out) = check_site(&cfg);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("== All news (feeds only)"), "{out}");
+    assert!(!out.contains("listing selector"), "{out}");
+    assert!(
+        out.contains("article: https://www.koreaherald.com/article/10915012"),
+        "{out}"
+    );
+    assert!(out.contains("verdict: selectors fit"), "{out}");
+}

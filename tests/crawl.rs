@@ -498,6 +498,28 @@ fn the_shipped_config_is_valid_and_check_config_shows_next_runs() {
     ] {
         assert!(text.contains(section), "{section} missing: {text}");
     }
+    // The Herald's feeds: each main section's own, and every section's news
+    // read by a section of its own.
+    for feed in [
+        "kh_National",
+        "kh_Business",
+        "kh_LifenCulture",
+        "kh_Sports",
+        "kh_World",
+        "kh_Opinion",
+        "kh_Kpop",
+        "newsAll",
+    ] {
+        assert!(
+            text.contains(&format!("feed /rss/{feed}\n")),
+            "{feed} missing: {text}"
+        );
+    }
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("All news") && l.contains("(feeds only)")),
+        "{text}"
+    );
 }
 
 #[test]

@@ -402,3 +402,78 @@ fn a_feed_with_thousands_of_items_costs_at_most_the_cap() {
     let (_, _, _, links, ..) = e.last_run();
     assert_eq!(links, 40);
 }
+
+#[test]
+fn a_section_of_feeds_alone_reads_no_list_and_files_articles_by_their_own_section() {
+    let e = env(r#"["/rss/newsAll"]"#);
+    let text = std::fs::read_to_string(&e.config).expect("config");
+    let text = text.replace(
+        "name = \"National\"\npath = \"/National\"\n",
+        "name = \"All news\"\n",
+    );
+    assert!(!text.contains("path = \"/National\""));
+    std::fs::write(&e.config, text).expect("config");
+    let report = ok(&e.crawl());
+    assert!(
+        report.starts_with("All news: 0 pages, 0 links, 4 new"),
+        "{report}"
+    );
+    let lists: Vec<String> = e
+        .server
+        .targets()
+        .into_iter()
+        .filter(|t| !t.starts_with("/article/") && t != "/robots.txt")
+        .collect();
+    assert_eq!(lists, ["/rss/newsAll"], "only the feed is read");
+    // No section from the crawl: each page says its own.
+    let mut sections: Vec<(String, String)> = e
+        .db()
+        .prepare("SELECT url, section FROM articles ORDER BY url")
+        .and_then(|mut st| {
+            st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .expect("articles");
+    sections.sort();
+    let want: Vec<(String, String)> = [
+        ("https://www.koreaherald.com/article/10914877", "Opinion"),
+        ("https://www.koreaherald.com/article/10915012", "National"),
+        (
+            "https://www.koreaherald.com/article/10915102",
+            "LifenCulture",
+        ),
+        ("https://www.koreaherald.com/article/10915230", "Business"),
+    ]
+    .iter()
+    .map(|(u, s)| (u.to_string(), s.to_string()))
+    .collect();
+    assert_eq!(sections, want);
+    let status = common::cli(&[
+        "check-config",
+        "--config",
+        e.config.to_str().expect("utf-8 path"),
+    ]);
+    assert!(
+        common::stdout(&status).contains("(feeds only)"),
+        "{}",
+        common::stdout(&status)
+    );
+}
+
+#[test]
+fn a_section_with_neither_a_list_nor_feeds_is_a_config_error() {
+    let e = env("[]");
+    let text = std::fs::read_to_string(&e.config).expect("config");
+    std::fs::write(&e.config, text.replace("path = \"/National\"\n", "")).expect("config");
+    let out = common::cli(&[
+        "check-config",
+        "--config",
+        e.config.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = common::stderr(&out);
+    assert!(
+        err.contains("neither a `path` (its list page) nor `feeds`"),
+        "{err}"
+    );
+}

@@ -276,7 +276,11 @@ impl Default for ExtractConfig {
 #[serde(deny_unknown_fields)]
 pub struct SectionConfig {
     pub name: String,
-    pub path: SectionPath,
+    /// Its list page (page 1 of its list). A section may have none and be
+    /// read through its feeds alone (an all-sections feed such as
+    /// `/rss/newsAll`, whose articles then get no section from the crawl).
+    #[serde(default)]
+    pub path: Option<SectionPath>,
     pub schedule: Schedule,
     #[serde(default = "default_pages")]
     pub pages: u32,

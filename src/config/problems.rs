@@ -245,6 +245,16 @@ fn checks(c: &Config, text: &str) -> Vec<Problem> {
         if s.pages == 0 {
             bad(&table, "pages", "must be at least 1".into());
         }
+        if s.path.is_none() && s.feeds.is_empty() {
+            bad(
+                &table,
+                "name",
+                format!(
+                    "section {:?} has neither a `path` (its list page) nor `feeds`: it would read nothing; add one",
+                    s.name
+                ),
+            );
+        }
         for (n, feed) in s.feeds.iter().enumerate() {
             if s.feeds[..n].contains(feed) {
                 bad(

@@ -96,6 +96,17 @@ impl Crawler {
         saved: Option<Progress>,
     ) -> Result<ListResult, Error> {
         let section = cx.section;
+        if section.path.is_none() {
+            // Read through its feeds alone; a reading saved while it had a
+            // list is over.
+            if saved.is_some() {
+                let (name, run, at) = (section.name.clone(), cx.run, now());
+                self.writer
+                    .call(move |a| a.record_list_page(&name, run, &[], &ProgressUpdate::Clear, &at))
+                    .await?;
+            }
+            return Ok(ListResult::default());
+        }
         let min = pages.unwrap_or(section.pages).max(1);
         let max = min.max(self.config.site.max_pages);
         let mut result = ListResult::default();
@@ -172,15 +183,14 @@ impl Crawler {
         result: &mut ListResult,
     ) -> Result<PageEnd, Error> {
         let name = cx.section.name.clone();
+        let Some(list) = cx.section.path.clone() else {
+            return Ok(PageEnd::Done);
+        };
         for page in reading.first..=reading.max {
             if cx.cancel.is_cancelled() || cx.out.is_closed() {
                 return Ok(PageEnd::Stopped);
             }
-            let path = self
-                .config
-                .site
-                .pagination
-                .page_path(&cx.section.path.0, page);
+            let path = self.config.site.pagination.page_path(&list.0, page);
             let (public, fetch) = self.site.page(&path);
             if !cx.robots.allowed(&fetch) {
                 result.fail(format!("robots.txt disallows {public}"));
@@ -309,7 +319,7 @@ impl Crawler {
                 link,
                 in_backlog: true,
                 revisit: None,
-                list_page: Some(cx.section.path.0.clone()),
+                list_page: cx.section.path.as_ref().map(|p| p.0.clone()),
             };
             if cx.out.send(work).await.is_err() {
                 return Ok(false);

@@ -431,7 +431,7 @@ impl Crawler {
                 link,
                 in_backlog,
                 revisit: None,
-                list_page: Some(section.path.0.clone()),
+                list_page: section.path.as_ref().map(|p| p.0.clone()),
             });
         }
 

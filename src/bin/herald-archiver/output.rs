@@ -115,7 +115,7 @@ pub fn check_config(path: &Path, config: &Config) -> Result<()> {
             out,
             "{:<24} {:<28} {:<16} next: {}",
             s.name,
-            s.path.0,
+            s.path.as_ref().map_or("(feeds only)", |p| p.0.as_str()),
             s.schedule.as_str(),
             next.join(", ")
         )?;

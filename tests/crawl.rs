@@ -753,6 +753,10 @@ fn escape_sequences_in_a_page_never_reach_the_archive_or_the_terminal() {
     assert!(body.contains("Bold "), "{body}");
     let controls = |t: &str| t.chars().filter(|c| c.is_control() && *c != '\n').count();
     assert_eq!(controls(&body), 0, "{body:?}");
+    assert!(
+        !body.contains("  "),
+        "what stood between spaces leaves one: {body:?}"
+    );
 
     // An archive written before the cleanup may still hold some: printed
     // escaped, never raw.

@@ -703,7 +703,13 @@ fn nfc(s: String) -> String {
     use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
     let s = match super::text::strip_controls(&s) {
         std::borrow::Cow::Borrowed(_) => s,
-        std::borrow::Cow::Owned(clean) => clean,
+        // What stood between two spaces leaves both: squash each line again
+        // (lines are the body's paragraphs).
+        std::borrow::Cow::Owned(clean) => clean
+            .split('\n')
+            .map(super::text::squash)
+            .collect::<Vec<_>>()
+            .join("\n"),
     };
     match is_nfc_quick(s.chars()) {
         IsNormalized::Yes => s,

@@ -630,3 +630,45 @@ fn a_tick_during_the_catch_up_delay_runs_the_section() {
     assert!(status.success(), "{}", d.log());
     assert_eq!(d.count("SELECT count(*) FROM articles"), 3);
 }
+
+#[test]
+fn a_feed_added_by_reload_is_read_on_its_sections_schedule() {
+    let server = common::fast_fixture_server();
+    let mut d = start(&server, &[("National", "* * * * * *")]);
+    wait_for("a National run", Duration::from_secs(15), || {
+        runs(&d, "National", "ok") >= 1
+    });
+    // Only the feed has this story.
+    let only_in_feed = "SELECT count(*) FROM article_urls WHERE url = 'https://www.koreaherald.com/article/10915102'";
+    assert_eq!(d.try_count(only_in_feed), 0);
+    let mut text = config_text(
+        &server.url(),
+        &d.dir.path().join("archive.db"),
+        &[("National", "* * * * * *")],
+        "",
+    );
+    text.push_str(
+        "\n[[section]]\nname = \"All news\"\nfeeds = [\"/rss/newsAll\"]\nschedule = \"* * * * * *\"\n",
+    );
+    std::fs::write(d.config(), text).expect("config");
+    d.signal("HUP");
+    wait_for(
+        "the feed's story archived after reload",
+        Duration::from_secs(15),
+        || d.try_count(only_in_feed) == 1,
+    );
+    wait_for("an All news run", Duration::from_secs(15), || {
+        d.try_count("SELECT count(*) FROM crawl_runs WHERE section = 'All news' AND status = 'ok' AND feeds + feeds_not_modified = 1") >= 2
+    });
+    // Later runs ask conditionally and get 304s.
+    assert!(
+        d.try_count(
+            "SELECT count(*) FROM crawl_runs WHERE section = 'All news' AND feeds_not_modified = 1"
+        ) >= 1,
+        "{}",
+        d.log()
+    );
+    let (status, _) = d.stop(Duration::from_secs(5));
+    assert!(status.success());
+    integrity_ok(&d);
+}

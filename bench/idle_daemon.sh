@@ -5,7 +5,7 @@
 #   bench/idle_daemon.sh [SECONDS]
 #
 # Starts the fixture site on 127.0.0.1 and the release daemon with the six
-# main sections on hourly schedules; after the start-up catch-up runs it
+# main sections and a feeds-only section (/rss/newsAll) on hourly schedules; after the start-up catch-up runs it
 # samples /proc for SECONDS (default 20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +30,7 @@ TOML
 for s in National Business LifenCulture Sports World Opinion; do
   printf '\n[[section]]\nname = "%s"\npath = "/%s"\nschedule = "0 * * * *"\n' "$s" "$s" >> "$work/idle.toml"
 done
+printf '\n[[section]]\nname = "All news"\nfeeds = ["/rss/newsAll"]\nschedule = "0 * * * *"\n' >> "$work/idle.toml"
 RUST_LOG=warn target/release/herald-archiver run --config "$work/idle.toml" &
 daemon=$!
 sleep 3   # start-up and catch-up runs

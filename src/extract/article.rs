@@ -6,6 +6,7 @@ use url::Url;
 
 use super::blocks::paragraphs;
 use super::clues::{self, SectionGuess};
+use super::doc::Doc;
 use super::explain::{Attempt, BodyPreview, Explanation, Shown};
 use super::furniture;
 use super::text::{format_utc, parse_byline, parse_dateline, parse_datetime, squash};
@@ -173,7 +174,8 @@ fn extract_page(
         return (Err(e), explained);
     }
     let doc = Html::parse_document(&cleaned);
-    let layout = detect_layout(&doc);
+    let page = Doc::new(&doc);
+    let layout = detect_layout(|s| page.select(s).next().is_some());
     let mut notes = Notes {
         doc: &doc,
         sources: BTreeMap::new(),
@@ -182,19 +184,20 @@ fn extract_page(
             ..Explanation::default()
         }),
     };
-    let record = fields(&cleaned, &doc, layout, profile, site, hints, &mut notes);
+    let record = fields(&cleaned, &page, layout, profile, site, hints, &mut notes);
     (record, notes.explain)
 }
 
 fn fields(
     cleaned: &str,
-    doc: &Html,
+    page: &Doc<'_>,
     layout: &str,
     profile: &Profile,
     site: &SiteUrls,
     hints: &Hints<'_>,
     notes: &mut Notes<'_>,
 ) -> Result<Record, ExtractError> {
+    let doc = page.html;
     let meta = Meta::read(doc);
     let ld = JsonLd::read(doc);
 
@@ -212,7 +215,7 @@ fn fields(
             (
                 Layer::Selector,
                 Rule::Sels(&profile.title),
-                first_text(doc, &profile.title),
+                first_text(page, &profile.title),
             ),
             (Layer::JsonLd, Rule::Named("headline"), ld.headline.clone()),
             (
@@ -235,7 +238,7 @@ fn fields(
             (
                 Layer::Selector,
                 Rule::Sels(&profile.subtitle),
-                first_text(doc, &profile.subtitle),
+                first_text(page, &profile.subtitle),
             ),
             (
                 Layer::JsonLd,
@@ -250,7 +253,7 @@ fn fields(
         ],
     );
 
-    let byline = first_text(doc, &profile.byline)
+    let byline = first_text(page, &profile.byline)
         .map(|b| parse_byline(&b))
         .filter(|names| !names.is_empty());
     // The site's own name as the author says nothing more specific.
@@ -266,7 +269,7 @@ fn fields(
         .filter(|names| !names.is_empty());
 
     let (section, subsection) = section_fields(
-        doc,
+        page,
         profile,
         &ld,
         &meta,
@@ -275,7 +278,7 @@ fn fields(
         notes,
     );
 
-    let (line_published, line_updated) = all_text(doc, &profile.dateline)
+    let (line_published, line_updated) = all_text(page, &profile.dateline)
         .map(|line| parse_dateline(&line))
         .unwrap_or((None, None));
     let published_at = first(
@@ -320,7 +323,7 @@ fn fields(
     // The body: the profile's selectors, else JSON-LD's `articleBody` when
     // it is whole, else the generic layer (a layout we do not know; the
     // run's drift check notices either way), else a short `articleBody`.
-    let body_el = profile.body.iter().find_map(|s| doc.select(s.get()).next());
+    let body_el = profile.body.iter().find_map(|s| page.select(s).next());
     let from_selector: Vec<String> = body_el
         .map(|el| paragraphs(el, &profile.body_strip))
         .unwrap_or_default();
@@ -394,7 +397,7 @@ fn fields(
     // Where the body stands in the page: its captions and images are there.
     let region = body_el.or_else(|| clues::region(doc, &raw));
 
-    let from_selector: Vec<String> = all_matches(doc, &profile.captions)
+    let from_selector: Vec<String> = all_matches(page, &profile.captions)
         .into_iter()
         .map(|el| squash(&el.text().collect::<String>()))
         .filter(|c| !c.is_empty())
@@ -581,7 +584,7 @@ fn fields(
         let from_selector = if body_el.is_some() {
             resolve_all(
                 &url,
-                all_matches(doc, &profile.images)
+                all_matches(page, &profile.images)
                     .into_iter()
                     .filter_map(|el| el.value().attr("src")),
             )
@@ -747,7 +750,7 @@ type FindSection<'a> = Box<dyn Fn() -> Option<SectionGuess> + 'a>;
 /// page the crawler found the link on. A sub-section is taken only from a
 /// source that agrees on the section.
 fn section_fields(
-    doc: &Html,
+    page: &Doc<'_>,
     profile: &Profile,
     ld: &JsonLd,
     meta: &Meta,
@@ -761,8 +764,8 @@ fn section_fields(
             subsection,
         })
     };
-    let selector_section = section_name(doc, &profile.section);
-    let selector_sub = first_text(doc, &profile.subsection);
+    let selector_section = section_name(page, &profile.section);
+    let selector_sub = first_text(page, &profile.subsection);
     let candidates: [(Layer, Rule<'_>, FindSection<'_>); 8] = [
         (
             Layer::Selector,
@@ -792,7 +795,7 @@ fn section_fields(
         (
             Layer::Generic,
             Rule::Named("breadcrumbs"),
-            Box::new(|| clues::breadcrumbs(doc)),
+            Box::new(|| clues::breadcrumbs(page.html)),
         ),
         (
             Layer::Generic,
@@ -802,7 +805,7 @@ fn section_fields(
         (
             Layer::Generic,
             Rule::Named("navigation's active item"),
-            Box::new(|| clues::nav_active(doc)),
+            Box::new(|| clues::nav_active(page.html)),
         ),
         (
             Layer::Given,
@@ -983,29 +986,32 @@ pub fn generic_record(
         captions: Vec::new(),
         images: Vec::new(),
         sources,
-        layout: detect_layout(&doc).to_string(),
+        layout: {
+            let page = Doc::new(&doc);
+            detect_layout(|s| page.select(s).next().is_some()).to_string()
+        },
     })
 }
 
-fn all_matches<'a>(doc: &'a Html, sels: &[Sel]) -> Vec<ElementRef<'a>> {
+fn all_matches<'a>(doc: &Doc<'a>, sels: &[Sel]) -> Vec<ElementRef<'a>> {
     sels.iter()
-        .map(|s| doc.select(s.get()).collect::<Vec<_>>())
+        .map(|s| doc.select(s).collect::<Vec<_>>())
         .find(|v| !v.is_empty())
         .unwrap_or_default()
 }
 
 /// The first element with text, trying the selectors in order. Lazy: the
 /// article comes before the page's furniture, so this rarely walks it all.
-fn first_text(doc: &Html, sels: &[Sel]) -> Option<String> {
+fn first_text(doc: &Doc<'_>, sels: &[Sel]) -> Option<String> {
     sels.iter().find_map(|s| {
-        doc.select(s.get())
+        doc.select(s)
             .map(|el| squash(&el.text().collect::<String>()))
             .find(|t| !t.is_empty())
     })
 }
 
 /// Text of every element the first matching selector finds, joined.
-fn all_text(doc: &Html, sels: &[Sel]) -> Option<String> {
+fn all_text(doc: &Doc<'_>, sels: &[Sel]) -> Option<String> {
     let parts: Vec<String> = all_matches(doc, sels)
         .into_iter()
         .map(|el| el.text().collect::<String>())
@@ -1015,8 +1021,8 @@ fn all_text(doc: &Html, sels: &[Sel]) -> Option<String> {
 
 /// A section link's first path segment (`/LifenCulture` -> `LifenCulture`), a
 /// stable name where the link text ("Life&Culture") is not; else the text.
-fn section_name(doc: &Html, sels: &[Sel]) -> Option<String> {
-    let el = sels.iter().find_map(|s| doc.select(s.get()).next())?;
+fn section_name(doc: &Doc<'_>, sels: &[Sel]) -> Option<String> {
+    let el = sels.iter().find_map(|s| doc.select(s).next())?;
     if let Some(href) = el.value().attr("href") {
         let seg = href
             .trim_start_matches(|c| c != '/')

@@ -5,6 +5,7 @@
 mod article;
 mod blocks;
 mod clues;
+mod doc;
 mod explain;
 mod feed;
 mod finder;

@@ -12,6 +12,10 @@ use serde::{Deserialize, Deserializer};
 pub struct Sel {
     text: String,
     selector: scraper::Selector,
+    /// Per alternative (`a, b`), the class names (`.x`) and ids (`#x`),
+    /// lower-cased, that some element of a page must have for it to match;
+    /// `None` when the text is beyond this reading (escapes, quotes).
+    needs: Option<Vec<Vec<String>>>,
 }
 
 impl Sel {
@@ -20,6 +24,7 @@ impl Sel {
             .map(|selector| Sel {
                 text: text.to_string(),
                 selector,
+                needs: needs(text),
             })
             .map_err(|e| format!("invalid CSS selector {text:?}: {e}"))
     }
@@ -28,9 +33,55 @@ impl Sel {
         &self.selector
     }
 
+    /// Whether the selector can match a page, given whether it has a class
+    /// (`.x`) or id (`#x`), lower-cased. `false` only when no alternative
+    /// can: most of a profile's selectors belong to layouts a page is not
+    /// in, and each miss would otherwise walk the whole page.
+    pub fn may_match(&self, has: impl Fn(&str) -> bool) -> bool {
+        match &self.needs {
+            None => true,
+            Some(alts) => alts.iter().any(|alt| alt.iter().all(|t| has(t))),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         &self.text
     }
+}
+
+/// The classes and ids each alternative of `text` requires: those outside
+/// brackets and parentheses (`:not(.x)`, `[class~=x]` require nothing). Every
+/// compound of a complex selector must match some element, so each is needed.
+fn needs(text: &str) -> Option<Vec<Vec<String>>> {
+    if text.contains(['\\', '"', '\'']) {
+        return None;
+    }
+    let mut alts = vec![Vec::new()];
+    let mut depth = 0i32;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '(' | '[' => depth += 1,
+            ')' | ']' => depth -= 1,
+            ',' if depth == 0 => alts.push(Vec::new()),
+            '.' | '#' if depth == 0 => {
+                let mut token = c.to_string();
+                while let Some(&n) = chars.peek() {
+                    if n.is_alphanumeric() || n == '-' || n == '_' || !n.is_ascii() {
+                        token.extend(n.to_lowercase());
+                        chars.next();
+                    } else {
+                        break;
+                    }
+                }
+                if token.len() > 1 {
+                    alts.last_mut()?.push(token);
+                }
+            }
+            _ => {}
+        }
+    }
+    Some(alts)
 }
 
 impl fmt::Debug for Sel {
@@ -153,11 +204,12 @@ static LAYOUT_MARKERS: std::sync::LazyLock<Vec<(&'static str, Sel)>> =
             .collect()
     });
 
-/// The site generation a parsed page belongs to, or `"unknown"`.
-pub fn detect_layout(doc: &scraper::Html) -> &'static str {
+/// The site generation a parsed page belongs to, or `"unknown"`, given
+/// whether a selector matches anything on it.
+pub fn detect_layout(matches: impl Fn(&Sel) -> bool) -> &'static str {
     LAYOUT_MARKERS
         .iter()
-        .find(|(_, marker)| doc.select(marker.get()).next().is_some())
+        .find(|(_, marker)| matches(marker))
         .map_or("unknown", |(name, _)| name)
 }
 
@@ -277,6 +329,33 @@ fn builtin(s: &str) -> Sel {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_selector_needs_the_classes_and_ids_outside_brackets_and_parentheses() {
+        let needs = |t: &str| Sel::parse(t).expect("selector").needs;
+        let v = |alts: &[&[&str]]| -> Option<Vec<Vec<String>>> {
+            Some(
+                alts.iter()
+                    .map(|a| a.iter().map(|t| t.to_string()).collect())
+                    .collect(),
+            )
+        };
+        assert_eq!(needs("h1.news_title"), v(&[&[".news_title"]]));
+        assert_eq!(
+            needs("article#articleText.article-body > p"),
+            v(&[&["#articletext", ".article-body"]])
+        );
+        assert_eq!(needs("div:not(.ad) p, .x"), v(&[&[], &[".x"]]));
+        assert_eq!(needs("[class~=a] .b"), v(&[&[".b"]]));
+        assert_eq!(needs("a[href*='x.y']"), None);
+        let present = |t: &str| t == ".x";
+        assert!(Sel::parse("div:not(.ad) p, .y")
+            .expect("selector")
+            .may_match(present));
+        assert!(Sel::parse(".y, .x").expect("selector").may_match(present));
+        assert!(!Sel::parse(".y, #x").expect("selector").may_match(present));
+        assert!(!Sel::parse("div.x .y").expect("selector").may_match(present));
+    }
 
     #[test]
     fn builtin_selectors_parse() {

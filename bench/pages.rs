@@ -179,7 +179,6 @@ pub fn mirror_article(template: &str, template_id: u64, id: u64) -> String {
         )
 }
 
-/// List page `page` of the mirror's one section, newest first.
 /// The mirror's RSS feed: its `items` newest articles, as the Herald writes
 /// its feeds (absolute links, a `+09:00` offset in `pubDate`).
 pub fn mirror_feed(items: u64, first_id: u64, total: u64) -> String {
@@ -201,6 +200,7 @@ pub fn mirror_feed(items: u64, first_id: u64, total: u64) -> String {
     xml
 }
 
+/// List page `page` of the mirror's one section, newest first.
 pub fn mirror_listing(page: u64, per_page: u64, first_id: u64, total: u64) -> String {
     let mut html = String::from(
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>Mirror</title></head><body>\

@@ -66,7 +66,9 @@ impl Crawler {
             result.skipped += self.cap_links(&mut found, &cx.section.name, &public);
             result.feed_links += found.len() as u32;
             let urls: Vec<String> = found.iter().map(|l| l.canonical.to_string()).collect();
-            let (since, at) = (now(), now());
+            // `since` only marks covered ground for a list reading.
+            let at = now();
+            let since = at.clone();
             let states = self
                 .readers
                 .read(move |a| a.link_states(&urls, &since, &at))

@@ -18,7 +18,7 @@ use url::Url;
 use super::article::Work;
 use super::{blocking, now, Crawler, Tally};
 use crate::archive::{Progress, ProgressUpdate};
-use crate::config::SectionConfig;
+use crate::config::{SectionConfig, SectionPath};
 use crate::error::{chain, Error, FetchError};
 use crate::extract;
 use crate::fetch::{Page, Robots};
@@ -96,7 +96,7 @@ impl Crawler {
         saved: Option<Progress>,
     ) -> Result<ListResult, Error> {
         let section = cx.section;
-        if section.path.is_none() {
+        let Some(list) = &section.path else {
             // Read through its feeds alone; a reading saved while it had a
             // list is over.
             if saved.is_some() {
@@ -106,7 +106,7 @@ impl Crawler {
                     .await?;
             }
             return Ok(ListResult::default());
-        }
+        };
         let min = pages.unwrap_or(section.pages).max(1);
         let max = min.max(self.config.site.max_pages);
         let mut result = ListResult::default();
@@ -165,7 +165,7 @@ impl Crawler {
                 }
                 continue;
             }
-            match self.read(cx, &reading, &mut result).await? {
+            match self.read(cx, list, &reading, &mut result).await? {
                 PageEnd::Stopped => break,
                 PageEnd::Done | PageEnd::More => {}
             }
@@ -179,13 +179,11 @@ impl Crawler {
     async fn read(
         &self,
         cx: &mut ListContext<'_>,
+        list: &SectionPath,
         reading: &Reading,
         result: &mut ListResult,
     ) -> Result<PageEnd, Error> {
         let name = cx.section.name.clone();
-        let Some(list) = cx.section.path.clone() else {
-            return Ok(PageEnd::Done);
-        };
         for page in reading.first..=reading.max {
             if cx.cancel.is_cancelled() || cx.out.is_closed() {
                 return Ok(PageEnd::Stopped);

@@ -74,7 +74,7 @@ enum Rule<'a> {
 
 /// Which layer gave each field; when explaining, also every source tried.
 struct Notes<'d> {
-    doc: &'d Html,
+    page: &'d Doc<'d>,
     sources: BTreeMap<String, Layer>,
     explain: Option<Explanation>,
 }
@@ -104,7 +104,7 @@ impl<'d> Notes<'d> {
             Rule::Named(r) => r.to_string(),
             Rule::Sels(sels) => sels
                 .iter()
-                .find(|s| self.doc.select(s.get()).next().is_some())
+                .find(|s| self.page.select(s).next().is_some())
                 .map(|s| s.as_str().to_string())
                 .unwrap_or_else(|| {
                     let all: Vec<&str> = sels.iter().map(Sel::as_str).collect();
@@ -177,7 +177,7 @@ fn extract_page(
     let page = Doc::new(&doc);
     let layout = detect_layout(|s| page.select(s).next().is_some());
     let mut notes = Notes {
-        doc: &doc,
+        page: &page,
         sources: BTreeMap::new(),
         explain: explaining.then(|| Explanation {
             layout: layout.to_string(),

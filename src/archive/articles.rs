@@ -98,16 +98,13 @@ impl Archive {
         since: Option<&str>,
         section: Option<&str>,
     ) -> Result<u64, ArchiveError> {
-        self.conn
-            .query_row(
-                "SELECT count(*) FROM articles
-                 WHERE (?1 IS NULL OR coalesce(published_at, first_seen_at) >= ?1)
-                   AND (?2 IS NULL OR section = ?2)",
-                params![since, section],
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| n.max(0) as u64)
-            .map_err(ArchiveError::sql("counting articles to re-extract"))
+        self.count_of(
+            "SELECT count(*) FROM articles
+             WHERE (?1 IS NULL OR coalesce(published_at, first_seen_at) >= ?1)
+               AND (?2 IS NULL OR section = ?2)",
+            params![since, section],
+            "counting articles to re-extract",
+        )
     }
 
     /// The newest page kept for an article, decompressed.

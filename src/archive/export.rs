@@ -56,15 +56,12 @@ impl Archive {
         since: Option<&str>,
         section: Option<&str>,
     ) -> Result<u64, ArchiveError> {
-        self.conn
-            .query_row(
-                "SELECT count(*) FROM articles
-                 WHERE (?1 IS NULL OR published_at >= ?1) AND (?2 IS NULL OR section = ?2)",
-                rusqlite::params![since.map(day_start), section],
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| n.max(0) as u64)
-            .map_err(ArchiveError::sql("counting articles to export"))
+        self.count_of(
+            "SELECT count(*) FROM articles
+             WHERE (?1 IS NULL OR published_at >= ?1) AND (?2 IS NULL OR section = ?2)",
+            rusqlite::params![since.map(day_start), section],
+            "counting articles to export",
+        )
     }
 
     /// [`Archive::export`], calling `on_row` after each article written

@@ -155,6 +155,20 @@ impl Archive {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+
+    /// The one number a `SELECT count(*)` gives (the totals progress bars
+    /// are drawn against); `what` names it in an error.
+    fn count_of(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        what: &'static str,
+    ) -> Result<u64, ArchiveError> {
+        self.conn
+            .query_row(sql, params, |r| r.get::<_, i64>(0))
+            .map(|n| n.max(0) as u64)
+            .map_err(ArchiveError::sql(what))
+    }
 }
 
 /// Opens `path` read-only and says what it is, changing nothing. A

@@ -24,16 +24,13 @@ impl Archive {
         since: Option<&str>,
         section: Option<&str>,
     ) -> Result<u64, ArchiveError> {
-        self.conn
-            .query_row(
-                "SELECT count(*) FROM article_revisions r
-                 WHERE r.page IS NOT NULL
-                   AND (?1 IS NULL OR r.published_at >= ?1) AND (?2 IS NULL OR r.section = ?2)",
-                rusqlite::params![since.map(day_start), section],
-                |r| r.get::<_, i64>(0),
-            )
-            .map(|n| n.max(0) as u64)
-            .map_err(ArchiveError::sql("counting kept pages"))
+        self.count_of(
+            "SELECT count(*) FROM article_revisions r
+             WHERE r.page IS NOT NULL
+               AND (?1 IS NULL OR r.published_at >= ?1) AND (?2 IS NULL OR r.section = ?2)",
+            rusqlite::params![since.map(day_start), section],
+            "counting kept pages",
+        )
     }
 
     /// Writes the kept pages (of articles published since `since`, of

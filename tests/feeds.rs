@@ -92,6 +92,12 @@ impl Env {
             .expect("count query")
     }
 
+    fn articles(&self) -> i64 {
+        self.db()
+            .query_row("SELECT count(*) FROM articles", [], |r| r.get(0))
+            .expect("count")
+    }
+
     /// The counts of the section's last run.
     fn last_run(&self) -> (String, i64, i64, i64, i64, Option<String>, Option<String>) {
         self.db()
@@ -157,11 +163,11 @@ fn a_story_only_the_feed_shows_is_archived_once() {
         let sql = "SELECT count(DISTINCT article_id) FROM article_urls WHERE url = ?1";
         assert_eq!(e.count(sql, url), 1, "{url}");
     }
-    let articles: i64 = e
-        .db()
-        .query_row("SELECT count(*) FROM articles", [], |r| r.get(0))
-        .expect("count");
-    assert_eq!(articles, 5, "two from the list page, three from the feed");
+    assert_eq!(
+        e.articles(),
+        5,
+        "two from the list page, three from the feed"
+    );
     let fetched: Vec<String> = e
         .server
         .targets()
@@ -262,11 +268,7 @@ fn a_dead_listing_with_a_live_feed_raises_the_drift_alarm() {
         "{}",
         common::stderr(&out)
     );
-    let articles: i64 = e
-        .db()
-        .query_row("SELECT count(*) FROM articles", [], |r| r.get(0))
-        .expect("count");
-    assert_eq!(articles, 4, "the feed's stories are archived");
+    assert_eq!(e.articles(), 4, "the feed's stories are archived");
     let status = common::cli(&["status", "--config", e.config.to_str().expect("utf-8 path")]);
     let text = common::stdout(&status);
     assert!(text.contains("list pages gave no article links"), "{text}");
@@ -320,11 +322,7 @@ fn a_section_whose_list_broke_keeps_running_on_its_feed_instead_of_backing_off()
         assert_eq!(status, "failed");
         assert_eq!(feeds + not_modified, 1, "the feed was read");
     }
-    let articles: i64 = e
-        .db()
-        .query_row("SELECT count(*) FROM articles", [], |r| r.get(0))
-        .expect("count");
-    assert_eq!(articles, 4, "the feed's stories");
+    assert_eq!(e.articles(), 4, "the feed's stories");
 
     // Nothing answering at all: the section backs off.
     e.server
@@ -476,4 +474,73 @@ fn a_section_with_neither_a_list_nor_feeds_is_a_config_error() {
         err.contains("neither a `path` (its list page) nor `feeds`"),
         "{err}"
     );
+}
+
+#[test]
+fn robots_txt_is_obeyed_for_feeds_and_for_the_links_they_give() {
+    let e = env(r#"["/rss/newsAll", "/rss/kh_National"]"#);
+    e.server.script(
+        "/robots.txt",
+        vec![Response::status(
+            200,
+            "User-agent: *\nDisallow: /article/10915102\nDisallow: /rss/kh_National\n",
+        )
+        .content_type("text/plain")],
+    );
+    let out = e.crawl();
+    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    let (status, feeds, _, links, new, error, _) = e.last_run();
+    assert_eq!(status, "failed");
+    assert_eq!(feeds, 1, "the disallowed feed is not asked");
+    assert!(error
+        .unwrap_or_default()
+        .contains("robots.txt disallows the feed https://www.koreaherald.com/rss/kh_National"),);
+    // Four stories in the feed, one on the list page, one disallowed.
+    assert_eq!((links, new), (4, 2));
+    let asked = e.server.targets();
+    assert!(
+        !asked
+            .iter()
+            .any(|t| t == "/rss/kh_National" || t == "/article/10915102"),
+        "{asked:?}"
+    );
+    let sql = "SELECT count(*) FROM article_urls WHERE url = ?1";
+    assert_eq!(
+        e.count(sql, "https://www.koreaherald.com/article/10915102"),
+        0
+    );
+    assert_eq!(
+        e.count(sql, "https://www.koreaherald.com/article/10914877"),
+        1
+    );
+}
+
+#[test]
+fn a_feed_link_waiting_for_its_retry_is_not_fetched_again_before_it_is_due() {
+    let e = env(r#"["/rss/newsAll"]"#);
+    // The story only the feed has fails once; with [retry] pending_delay at
+    // its default of an hour it waits.
+    e.server
+        .script("/article/10915102", vec![Response::status(500, "down")]);
+    ok(&e.crawl());
+    let sql = "SELECT count(*) FROM pending_fetches WHERE url = ?1";
+    let url = "https://www.koreaherald.com/article/10915102";
+    assert_eq!(e.count(sql, url), 1);
+    // The feed changes (read whole) and lists it again: skipped, not asked.
+    let mut changed = e.server.page("/rss/newsAll");
+    changed.extend_from_slice(b"\n<!-- rebuilt -->\n");
+    e.server.script(
+        "/rss/newsAll",
+        vec![Response::status(200, changed).content_type("application/rss+xml")],
+    );
+    e.server.clear_log();
+    ok(&e.crawl());
+    assert!(
+        !e.server.targets().iter().any(|t| t == "/article/10915102"),
+        "{:?}",
+        e.server.targets()
+    );
+    let (_, feeds, _, links, new, _, _) = e.last_run();
+    assert_eq!((feeds, links, new), (1, 4, 0));
+    assert_eq!(e.count(sql, url), 1, "still waiting");
 }

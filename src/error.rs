@@ -15,6 +15,8 @@ pub enum ConfigError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("config file {path} is larger than {limit} bytes: it is not a config file; pass the TOML file with --config")]
+    TooLarge { path: PathBuf, limit: u64 },
     /// Syntax errors, unknown keys and values that cannot work, all of
     /// them, each with its line and key.
     #[error("invalid config file {path}: {}", list_problems(path, problems))]

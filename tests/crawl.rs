@@ -436,14 +436,14 @@ schedule = "*/15 * * * *"
         );
         let err = common::stderr(&out);
         let want = [
-            ":6: archive.checkpoint_every: must be longer than 0s",
-            ":7: archive.maintenance_every: must be longer than 0s",
-            ":10: http.timeout: must be longer than 0s",
-            ":11: http.max_body_bytes: must be at least 1",
+            ":6: archive.checkpoint_every: must be between 1s and 1day, not 0s",
+            ":7: archive.maintenance_every: must be between 1m and 30days, not 0s",
+            ":10: http.timeout: must be between 1ms and 1h, not 0s",
+            ":11: http.max_body_bytes: must be between 1024 (1 KiB) and 1073741824 (1 GiB), not 0",
             ":12: http.speed: unknown field `speed`",
             ":15: scheduler.max_concurrent_runs: must be between 1 and 64",
-            ":18: retry.attempts: must be at least 1",
-            ":24: section[1].pages: must be at least 1",
+            ":18: retry.attempts: must be between 1 and 20, not 0",
+            ":24: section[1].pages: must be between 1 and 1000, not 0",
             ":27: section[2].name: section name \"National\" is used twice",
         ];
         let mut last = 0;

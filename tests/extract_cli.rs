@@ -205,3 +205,25 @@ fn the_parsers_repairs_of_ordinary_markup_are_not_logged() {
         common::stderr(&out)
     );
 }
+
+#[test]
+fn a_local_page_is_read_up_to_the_body_cap_and_no_further() {
+    // /dev/zero never ends: read whole it filled 10 GB of memory.
+    let out = common::cli(&["extract", "/dev/zero"]);
+    assert!(!out.status.success());
+    let got = lines(&out);
+    let why = got[0]["error"].as_str().expect("error line");
+    assert!(why.contains("larger than 5242880 bytes"), "{why}");
+    assert!(common::stderr(&out).contains("max_body_bytes"));
+}
+
+#[test]
+fn check_config_refuses_a_file_that_never_ends() {
+    let out = common::cli(&["check-config", "--config", "/dev/zero"]);
+    assert!(!out.status.success());
+    assert!(
+        common::stderr(&out).contains("larger than 1048576 bytes"),
+        "{}",
+        common::stderr(&out)
+    );
+}

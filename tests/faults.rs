@@ -43,7 +43,7 @@ read_timeout = "1s"
 attempts = 2
 base_delay = "50ms"
 max_delay = "5s"
-pending_delay = "0s"
+pending_delay = "1s"
 {extra}
 "#,
         server.url(),
@@ -64,6 +64,11 @@ pending_delay = "0s"
 }
 
 impl Env {
+    /// Waits out `[retry] pending_delay` (1s here, its least).
+    fn retry_is_due(&self) {
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+    }
+
     fn crawl(&self) -> String {
         let out = common::cli(&["crawl", "--config", self.config.to_str().expect("path")]);
         assert!(
@@ -156,6 +161,7 @@ fn fails_then_clears(fault: Response, cause: &str) {
     );
 
     e.server.clear_scripts();
+    e.retry_is_due();
     e.crawl();
     assert!(e.archived(BILL_URL), "not archived once the fault cleared");
     assert_eq!(e.pending_error(BILL_URL), None);
@@ -306,6 +312,7 @@ fn a_redirect_loop_is_cut() {
     let error = e.pending_error(BILL_URL).expect("failure recorded");
     assert!(error.contains("more than 5 redirects"), "{error}");
     e.server.clear_scripts();
+    e.retry_is_due();
     e.crawl();
     assert!(e.archived(BILL_URL));
     e.nothing_twice();
@@ -765,6 +772,7 @@ fn a_crawl_url_address_that_failed_is_retried_by_the_next_full_crawl() {
     assert!(!e.archived(url));
     assert!(e.pending_error(url).is_some(), "queued for a retry");
     // No section lists it: the full crawl tries it again as `(url)`.
+    e.retry_is_due();
     let report = e.crawl();
     assert!(
         report.contains("(url): 0 pages, 1 links, 1 new"),

@@ -31,7 +31,7 @@ path = "{}"
 min_delay = "0s"
 
 [retry]
-pending_delay = "0s"
+pending_delay = "1s"
 
 [revisit]
 window = "1s"

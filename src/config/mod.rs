@@ -54,7 +54,7 @@ pub struct SiteConfig {
     #[serde(default = "default_pagination")]
     pub pagination: Pagination,
     /// A run goes past a section's `pages` while every link on a page is new, up to this.
-    #[serde(default = "default_max_pages")]
+    #[serde(default = "default_max_pages", deserialize_with = "values::ranges::max_pages")]
     pub max_pages: u32,
     /// Article links taken from one list page, at most; a page with more
     /// (a broken or hostile answer) gives its first this many, and the run
@@ -67,6 +67,7 @@ pub struct SiteConfig {
 #[serde(deny_unknown_fields)]
 pub struct ArchiveConfig {
     /// Relative paths resolve against the working directory.
+    #[serde(deserialize_with = "values::ranges::archive_path")]
     pub path: PathBuf,
     /// Keep each fetched page (zstd) with its revision, for `reextract`.
     #[serde(default = "yes")]
@@ -78,15 +79,15 @@ pub struct ArchiveConfig {
     pub near_duplicate_bits: NearBits,
     /// The daemon optimises the full-text index, refreshes query statistics
     /// and truncates the WAL this often.
-    #[serde(default = "default_maintenance")]
+    #[serde(default = "default_maintenance", deserialize_with = "values::ranges::maintenance_every")]
     pub maintenance_every: Dur,
     /// The daemon checkpoints the WAL this often, so it stays small even
     /// while readers come and go.
-    #[serde(default = "default_checkpoint")]
+    #[serde(default = "default_checkpoint", deserialize_with = "values::ranges::checkpoint_every")]
     pub checkpoint_every: Dur,
     /// How long a write waits for another process's lock before the archive
     /// reports it locked.
-    #[serde(default = "default_busy_timeout")]
+    #[serde(default = "default_busy_timeout", deserialize_with = "values::ranges::busy_timeout")]
     pub busy_timeout: Dur,
 }
 
@@ -113,19 +114,26 @@ fn default_near_bits() -> NearBits {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct HttpConfig {
+    #[serde(deserialize_with = "values::ranges::user_agent")]
     pub user_agent: String,
     /// The whole request, body included.
+    #[serde(deserialize_with = "values::ranges::timeout")]
     pub timeout: Dur,
+    #[serde(deserialize_with = "values::ranges::timeout")]
     pub connect_timeout: Dur,
     /// Longest wait for the next bytes of a response.
+    #[serde(deserialize_with = "values::ranges::timeout")]
     pub read_timeout: Dur,
     /// Requests in flight at once, across every section running.
     pub concurrency: Concurrency,
     /// Pause between two requests to the site; robots.txt's Crawl-delay wins when larger.
+    #[serde(deserialize_with = "values::ranges::min_delay")]
     pub min_delay: Dur,
     /// Larger bodies are abandoned while streaming.
+    #[serde(deserialize_with = "values::ranges::max_body_bytes")]
     pub max_body_bytes: usize,
     /// Redirects followed per request (only to the site's own hosts).
+    #[serde(deserialize_with = "values::ranges::max_redirects")]
     pub max_redirects: u32,
 }
 
@@ -158,6 +166,7 @@ pub struct SchedulerConfig {
     pub max_concurrent_runs: Concurrency,
     /// A section that missed its schedule while the daemon was down runs
     /// once at start, after a random delay up to this.
+    #[serde(deserialize_with = "values::ranges::catch_up_delay")]
     pub catch_up_delay: Dur,
 }
 
@@ -175,6 +184,7 @@ impl Default for SchedulerConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct DaemonConfig {
     /// How long runs in progress may take to finish their article at shutdown.
+    #[serde(deserialize_with = "values::ranges::grace_period")]
     pub grace_period: Dur,
     /// Serve Prometheus metrics and /healthz here (off when unset).
     pub metrics_addr: Option<std::net::SocketAddr>,
@@ -196,8 +206,10 @@ impl Default for DaemonConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct RevisitConfig {
     /// Articles published this recently are re-checked for edits.
+    #[serde(deserialize_with = "values::ranges::revisit_window")]
     pub window: Dur,
     /// An article is re-checked at most this often.
+    #[serde(deserialize_with = "values::ranges::revisit_interval")]
     pub interval: Dur,
 }
 
@@ -215,20 +227,28 @@ impl Default for RevisitConfig {
 pub struct RetryConfig {
     /// Tries per request when the connection fails, times out, or the server
     /// answers 5xx, 408 or 429.
+    #[serde(deserialize_with = "values::ranges::attempts")]
     pub attempts: u32,
     /// First wait between tries; it doubles each time, with jitter.
+    #[serde(deserialize_with = "values::ranges::retry_delay")]
     pub base_delay: Dur,
     /// Longest wait between tries, `Retry-After` included.
+    #[serde(deserialize_with = "values::ranges::retry_delay")]
     pub max_delay: Dur,
     /// Runs that retry a link that could not be archived before it is marked failed.
+    #[serde(deserialize_with = "values::ranges::pending_attempts")]
     pub pending_attempts: u32,
     /// Wait before a failed link is tried again; it doubles with each failure, up to a week.
+    #[serde(deserialize_with = "values::ranges::pending_delay")]
     pub pending_delay: Dur,
     /// Failed runs in a row that read nothing (no list page or feed
     /// answered) before a section backs off.
+    #[serde(deserialize_with = "values::ranges::section_failures")]
     pub section_failures: u32,
     /// First backoff of a failing section; it doubles with each further failure.
+    #[serde(deserialize_with = "values::ranges::section_backoff")]
     pub section_backoff: Dur,
+    #[serde(deserialize_with = "values::ranges::section_backoff")]
     pub section_backoff_max: Dur,
 }
 
@@ -282,7 +302,7 @@ pub struct SectionConfig {
     #[serde(default)]
     pub path: Option<SectionPath>,
     pub schedule: Schedule,
-    #[serde(default = "default_pages")]
+    #[serde(default = "default_pages", deserialize_with = "values::ranges::pages")]
     pub pages: u32,
     /// RSS or Atom feeds read on the same schedule: their articles are found
     /// even when the list pages stop giving links (a redesign) or a story
@@ -291,7 +311,7 @@ pub struct SectionConfig {
     pub feeds: Vec<FeedPath>,
     /// Each run starts after a random delay up to this, so runs do not hit
     /// the site on the exact minute.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "values::ranges::jitter")]
     pub jitter: Option<Dur>,
 }
 
@@ -306,6 +326,34 @@ fn default_max_links_per_page() -> u32 {
 }
 fn default_pages() -> u32 {
     1
+}
+
+/// A config file is a few KiB; past this it is not one (`/dev/zero`, a
+/// database named by mistake) and is refused before it is read whole.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+fn read_capped(path: &Path) -> Result<String, ConfigError> {
+    use std::io::Read;
+    let read_err = |source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(read_err)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(ConfigError::TooLarge {
+            path: path.to_path_buf(),
+            limit: MAX_CONFIG_BYTES,
+        });
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        read_err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not UTF-8 text (byte {}): a config file is TOML text", e.utf8_error().valid_up_to()),
+        ))
+    })
 }
 
 impl Config {
@@ -328,10 +376,7 @@ impl Config {
     }
 
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = read_capped(path)?;
         problems::parse(&text).map_err(|problems| ConfigError::Invalid {
             path: path.to_path_buf(),
             problems,
@@ -392,6 +437,65 @@ schedule = "*/15 * * * *"
         let err = Config::parse(&text).unwrap_err();
         assert!(err.contains("every"), "{err}");
         assert!(err.contains("line 12"), "{err}");
+    }
+
+    #[test]
+    fn every_setting_has_its_range_and_every_problem_is_in_the_first_report() {
+        let text = r#"
+[site]
+base_url = "https://www.koreaherald.com"
+
+[archive]
+checkpoint_every = "0s"
+colour = "blue"
+path = ""
+busy_timeout = "25d"
+
+[http]
+user_agent = "a\nb"
+
+[retry]
+pending_delay = "0s"
+attempts = 1000000
+
+[[section]]
+name = "National"
+path = "/National"
+schedule = "0 0 31 2 *"
+jitter = "400d"
+
+[[section]]
+name = "Business"
+schedule = "61 * * * *"
+"#;
+        let err = Config::parse(text).unwrap_err();
+        for (line, needle) in [
+            (6, "archive.checkpoint_every: must be between 1s and 1day"),
+            (7, "unknown field `colour`"),
+            (8, "archive.path: path \"\" must name the archive's file"),
+            (9, "archive.busy_timeout: must be between 1ms and 1h"),
+            (12, "http.user_agent"),
+            (15, "retry.pending_delay: must be between 1s and 30days"),
+            (16, "retry.attempts: must be between 1 and 20"),
+            (21, "never fires"),
+            (22, "section[1].jitter: too long: at most 1day"),
+            (26, "invalid schedule"),
+            // Needs the whole file: found although line 26 was wrong too.
+            (25, "neither a `path`"),
+        ] {
+            assert!(
+                err.lines()
+                    .any(|l| l.contains(&format!("line {line}")) && l.contains(needle)),
+                "line {line} {needle:?} missing from:\n{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_config_file_past_the_cap_is_refused_without_reading_it_whole() {
+        // /dev/zero never ends: read whole, it filled memory.
+        let err = Config::load(Path::new("/dev/zero")).unwrap_err().to_string();
+        assert!(err.contains("larger than 1048576 bytes"), "{err}");
     }
 
     #[test]

@@ -42,10 +42,23 @@ impl Schedule {
             .build()
             .parse(expr)
             .map_err(|e| format!("invalid schedule {expr:?}: {e}"))?;
-        Ok(Schedule {
+        let schedule = Schedule {
             expr: expr.trim().to_string(),
             cron,
-        })
+        };
+        // A date that never comes ("0 0 31 2 *") parses; a section on it
+        // would never run. Eight years cover every Feb 29.
+        let now = chrono::Utc::now();
+        let fires = schedule
+            .upcoming(now, 1)
+            .first()
+            .is_some_and(|t| *t - now < chrono::Duration::days(8 * 366));
+        if !fires {
+            return Err(format!(
+                "schedule {expr:?} never fires (no such date comes): check its day and month"
+            ));
+        }
+        Ok(schedule)
     }
 
     /// As written in the config.
@@ -98,6 +111,13 @@ mod tests {
         let err = Schedule::parse("0 3 1 * MON").unwrap_err();
         assert!(err.contains("both day of month and day of week"), "{err}");
         assert!(Schedule::parse("0 3 1 * *").is_ok() && Schedule::parse("0 3 * * MON").is_ok());
+    }
+
+    #[test]
+    fn a_schedule_that_never_fires_is_refused() {
+        let err = Schedule::parse("0 0 31 2 *").unwrap_err();
+        assert!(err.contains("never fires"), "{err}");
+        assert!(Schedule::parse("0 0 29 2 *").is_ok());
     }
 
     #[test]

@@ -28,6 +28,128 @@ impl<'de> Deserialize<'de> for Dur {
     }
 }
 
+/// A duration read from `d` that must lie in `min..=max`: every duration
+/// setting has its range, so a value that parses but cannot work (a zero
+/// timeout, a busy timeout past SQLite's 24 days, a jitter of a year) is
+/// refused with its line, not found by a panic or a run that never starts.
+fn dur_in<'de, D: Deserializer<'de>>(d: D, min: Duration, max: Duration) -> Result<Dur, D::Error> {
+    let v = Dur::deserialize(d)?;
+    if v.0 < min || v.0 > max {
+        let show = |x: Duration| humantime::format_duration(x).to_string();
+        return Err(serde::de::Error::custom(if min.is_zero() {
+            format!("too long: at most {}, not {v:?}", show(max))
+        } else {
+            format!("must be between {} and {}, not {v:?}", show(min), show(max))
+        }));
+    }
+    Ok(v)
+}
+
+const SECOND: u64 = 1;
+const MINUTE: u64 = 60;
+const HOUR: u64 = 3600;
+const DAY: u64 = 24 * HOUR;
+
+macro_rules! dur_ranges {
+    ($($name:ident: $min:expr, $max:expr;)*) => {$(
+        pub fn $name<'de, D: Deserializer<'de>>(d: D) -> Result<Dur, D::Error> {
+            dur_in(d, $min, $max)
+        }
+    )*};
+}
+
+/// The range of each duration setting, named for it (README lists them).
+pub mod ranges {
+    use super::*;
+    const fn s(n: u64) -> Duration {
+        Duration::from_secs(n)
+    }
+    const MS: Duration = Duration::from_millis(1);
+    dur_ranges! {
+        busy_timeout: MS, s(HOUR);
+        checkpoint_every: s(SECOND), s(DAY);
+        maintenance_every: s(MINUTE), s(30 * DAY);
+        timeout: MS, s(HOUR);
+        min_delay: Duration::ZERO, s(HOUR);
+        catch_up_delay: Duration::ZERO, s(DAY);
+        grace_period: Duration::ZERO, s(HOUR);
+        revisit_window: Duration::ZERO, s(3650 * DAY);
+        revisit_interval: s(MINUTE), s(3650 * DAY);
+        retry_delay: Duration::ZERO, s(DAY);
+        pending_delay: s(SECOND), s(30 * DAY);
+        section_backoff: s(SECOND), s(30 * DAY);
+        jitter_dur: Duration::ZERO, s(DAY);
+    }
+
+    /// A section's jitter: at most a day (a run must start before the next).
+    pub fn jitter<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Dur>, D::Error> {
+        jitter_dur(d).map(Some)
+    }
+
+    /// A whole number in `min..=max`.
+    fn u32_in<'de, D: Deserializer<'de>>(d: D, min: u32, max: u32) -> Result<u32, D::Error> {
+        let n = u32::deserialize(d)?;
+        if (min..=max).contains(&n) {
+            Ok(n)
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "must be between {min} and {max}, not {n}"
+            )))
+        }
+    }
+
+    macro_rules! u32_ranges {
+        ($($name:ident: $min:expr, $max:expr;)*) => {$(
+            pub fn $name<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+                u32_in(d, $min, $max)
+            }
+        )*};
+    }
+
+    u32_ranges! {
+        max_pages: 1, 1000;
+        pages: 1, 1000;
+        attempts: 1, 20;
+        pending_attempts: 1, 1000;
+        section_failures: 1, 1000;
+        max_redirects: 0, 20;
+    }
+
+    /// Bytes in `1 KiB..=1 GiB`.
+    pub fn max_body_bytes<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+        let n = usize::deserialize(d)?;
+        if (1024..=1 << 30).contains(&n) {
+            Ok(n)
+        } else {
+            Err(serde::de::Error::custom(format!(
+                "must be between 1024 (1 KiB) and 1073741824 (1 GiB), not {n}"
+            )))
+        }
+    }
+
+    /// What goes in the User-Agent header: printable, on one line.
+    pub fn user_agent<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.trim().is_empty() || s.len() > 512 || s.chars().any(|c| c.is_control()) {
+            return Err(serde::de::Error::custom(format!(
+                "user_agent {s:?} must be printable text on one line, 1 to 512 bytes (it is sent as an HTTP header)"
+            )));
+        }
+        Ok(s)
+    }
+
+    /// The archive's file: a path, not empty, not a directory name.
+    pub fn archive_path<'de, D: Deserializer<'de>>(d: D) -> Result<std::path::PathBuf, D::Error> {
+        let s = String::deserialize(d)?;
+        if s.trim().is_empty() || s.ends_with('/') || s.chars().any(|c| c.is_control()) {
+            return Err(serde::de::Error::custom(format!(
+                "path {s:?} must name the archive's file, e.g. \"/var/lib/herald-archiver/archive.db\""
+            )));
+        }
+        Ok(std::path::PathBuf::from(s))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Concurrency(pub usize);
 

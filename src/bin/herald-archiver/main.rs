@@ -215,6 +215,22 @@ fn progress(total: impl FnOnce() -> Option<u64>, what: &str) -> indicatif::Progr
     bar
 }
 
+/// A saved page, read up to the body cap a fetched page gets: `extract
+/// /dev/zero` or a 1 GiB file is refused after `cap` bytes, not read whole.
+fn read_page(page: &std::path::Path, cap: usize) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(page)
+        .and_then(|f| f.take(cap as u64 + 1).read_to_end(&mut bytes))
+        .map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() > cap {
+        return Err(format!(
+            "larger than {cap} bytes ([http] max_body_bytes): a fetched page this large would be abandoned too"
+        ));
+    }
+    Ok(bytes)
+}
+
 /// A date argument, checked as typed (the zone is the config's, read later).
 fn parse_when(s: &str) -> Result<String, String> {
     herald_archiver::config::TimeZone(chrono_tz::UTC)
@@ -509,11 +525,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
                         }
                     }
                 } else {
-                    let bytes = match std::fs::read(page) {
+                    let cap = config.as_ref().map_or(
+                        herald_archiver::config::HttpConfig::default().max_body_bytes,
+                        |c| c.http.max_body_bytes,
+                    );
+                    let bytes = match read_page(page, cap) {
                         Ok(b) => b,
                         Err(e) => {
-                            eprintln!("{}: cannot read: {e}", page.display());
-                            writeln!(out, "{}", error(format!("cannot read: {e}")))?;
+                            eprintln!("{}: {e}", page.display());
+                            writeln!(out, "{}", error(e))?;
                             unreadable = true;
                             continue;
                         }

@@ -81,6 +81,9 @@ pub enum FetchError {
     TooLarge { url: String, limit: usize },
     #[error("GET {url}: refused, {reason}")]
     Refused { url: String, reason: String },
+    /// Not requested: the process is stopping (the link stays where it was).
+    #[error("GET {url}: not requested, stopping")]
+    Stopped { url: String },
 }
 
 /// A page that parsed but is not an article we can archive.

@@ -44,6 +44,8 @@ pub enum Outcome {
     NotModified,
     /// Recorded in `pending_fetches` (or, on a re-check, left as it was).
     Failed,
+    /// Not fetched: a stop came first. It stays in the backlog (or queue).
+    Left,
 }
 
 /// The counts of one section run, as stored in `crawl_runs`.
@@ -94,6 +96,7 @@ impl RunCounts {
             Outcome::Stored(Stored::NewRevision) => self.new_revisions += 1,
             Outcome::Stored(Stored::Unchanged) | Outcome::NotModified => self.unchanged += 1,
             Outcome::Failed => self.failures += 1,
+            Outcome::Left => {}
         }
     }
 }

@@ -839,3 +839,87 @@ fn warc_export_has_a_warcinfo_then_a_page_and_its_record_per_kept_page() {
         .expect("gzip members");
     assert_eq!(text.matches("WARC-Type: response").count(), 1);
 }
+
+/// A crawl whose bill drips one byte a second, with timeouts far longer
+/// than the test: started, and back once the bill's request is in flight.
+fn crawl_stuck_on_a_drip(grace: &str) -> (Env, std::process::Child) {
+    let e = env(&["National"], "attempts = 20\n");
+    let text = std::fs::read_to_string(&e.config).expect("config");
+    let text = text
+        .replace("timeout = \"1500ms\"", "timeout = \"300s\"")
+        .replace("read_timeout = \"1s\"", "read_timeout = \"300s\"")
+        .replace("attempts = 2\n", "")
+        + &format!("\n[daemon]\ngrace_period = \"{grace}\"\n");
+    std::fs::write(&e.config, text).expect("config");
+    e.server.script(
+        BILL,
+        vec![Response::html(bill_page()).fault(Fault::Drip(Duration::from_secs(1)))],
+    );
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_herald-archiver"))
+        .args(["crawl", "--config", e.config.to_str().expect("path")])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("crawl starts");
+    let start = Instant::now();
+    while !e.server.targets().iter().any(|t| t == BILL) {
+        assert!(start.elapsed() < Duration::from_secs(20), "bill never asked");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    (e, child)
+}
+
+fn signal(child: &std::process::Child, name: &str) {
+    let ok = std::process::Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .expect("kill runs")
+        .success();
+    assert!(ok, "kill -{name}");
+}
+
+fn exit_within(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            return status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            panic!("crawl still running {limit:?} after the signal");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn sigterm_stops_a_crawl_stuck_on_a_dripping_article_within_the_grace_period() {
+    let (e, mut child) = crawl_stuck_on_a_drip("1s");
+    signal(&child, "TERM");
+    // It waited for the drip (88 s, or for ever with many attempts).
+    let status = exit_within(&mut child, Duration::from_secs(4));
+    assert_eq!(status.code(), Some(143));
+    let asked = e.server.targets().iter().filter(|t| *t == BILL).count();
+    assert_eq!(asked, 1, "no retry after the signal");
+    // What it left is done by the next crawl.
+    e.server.clear_scripts();
+    e.crawl();
+    assert!(e.archived(BILL_URL));
+    e.nothing_twice();
+}
+
+#[test]
+fn a_second_signal_stops_a_crawl_at_once() {
+    let (e, mut child) = crawl_stuck_on_a_drip("60s");
+    signal(&child, "TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    signal(&child, "INT");
+    let status = exit_within(&mut child, Duration::from_secs(3));
+    assert!(!status.success());
+    e.server.clear_scripts();
+    e.crawl();
+    assert!(e.archived(BILL_URL));
+    e.nothing_twice();
+}

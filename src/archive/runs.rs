@@ -240,6 +240,8 @@ pub(super) fn count_outcome(
         Outcome::Stored(Stored::NewRevision) => "new_revisions",
         Outcome::Stored(Stored::Unchanged) | Outcome::NotModified => "unchanged",
         Outcome::Failed => "failures",
+        // Nothing was written for it: nothing to count.
+        Outcome::Left => return Ok(()),
     };
     conn.prepare_cached(&format!(
         "UPDATE crawl_runs SET {column} = {column} + 1 WHERE id = ?1"

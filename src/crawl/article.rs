@@ -7,7 +7,7 @@ use chrono::Utc;
 
 use super::{compress, now, Crawler, Tally};
 use crate::archive::{LinkDone, LinkJob, PendingPolicy};
-use crate::error::{chain, Error, ExtractError};
+use crate::error::{chain, Error, ExtractError, FetchError};
 use crate::extract::{self, Layer, Record};
 use crate::fetch::Page;
 use crate::model::{Outcome, Validators};
@@ -44,8 +44,10 @@ impl Crawler {
         run: i64,
         tally: &Tally,
     ) -> Result<Outcome, Error> {
-        let job = self.prepare_link(&work, section, run, tally).await;
-        self.write_link(&work, job, section).await
+        match self.prepare_link(&work, section, run, tally).await {
+            Some(job) => self.write_link(&work, job, section).await,
+            None => Ok(Outcome::Left),
+        }
     }
 
     /// Hands a link's outcome to the writer. When the archive refuses this
@@ -68,15 +70,17 @@ impl Crawler {
         }
     }
 
-    /// Fetch and extract: what is to be written for one link. Awaiting the
-    /// write apart lets the next fetch start while the writer commits.
+    /// Fetch and extract: what is to be written for one link, `None` when a
+    /// stop came before its request (nothing to write: it stays queued).
+    /// Awaiting the write apart lets the next fetch start while the writer
+    /// commits.
     pub(super) async fn prepare_link(
         &self,
         work: &Work,
         section: &str,
         run: i64,
         tally: &Tally,
-    ) -> LinkJob {
+    ) -> Option<LinkJob> {
         let canonical = work.link.canonical.to_string();
         let job = |done| LinkJob {
             run: Some(run),
@@ -98,11 +102,12 @@ impl Crawler {
                     url: canonical.clone(),
                     at: now(),
                 };
-                return job(done);
+                return Some(job(done));
             }
+            Err(FetchError::Stopped { .. }) => return None,
             Err(e) => {
                 let done = self.failure(work, section, chain(&e), None);
-                return job(done);
+                return Some(job(done));
             }
         };
         let extracted = self.extract(body, work).await;
@@ -134,7 +139,7 @@ impl Crawler {
             }
             Err(why) => self.failure(work, section, why, None),
         };
-        job(done)
+        Some(job(done))
     }
 
     /// A failed link: queued for a retry, unless it is an archived

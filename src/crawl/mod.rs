@@ -487,7 +487,12 @@ impl Crawler {
                     (work, job)
                 })
                 .buffer_unordered(self.config.http.concurrency.0)
-                .map(|(work, job)| async move { self.write_link(&work, job, name).await })
+                .map(|(work, job)| async move {
+                    match job {
+                        Some(job) => self.write_link(&work, job, name).await,
+                        None => Ok(Outcome::Left),
+                    }
+                })
                 .buffer_unordered(WRITES_IN_FLIGHT);
             self.tally_outcomes(outcomes, &stop, name).await
         };

@@ -246,6 +246,8 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), Error> {
         tracing::warn!(error = %chain(&e), "scheduler did not shut down cleanly");
     }
     shared.shutdown.cancel();
+    // No request or retry starts now; those in flight have the grace period.
+    shared.context.pacer.stop();
     shared.tracker.close();
     if tokio::time::timeout(grace, shared.tracker.wait())
         .await
@@ -282,7 +284,7 @@ pub async fn run(config_path: PathBuf, config: Config) -> Result<(), Error> {
 }
 
 /// How long a stop waits for the writer after the grace period.
-const STOP_WRITER_WAIT: Duration = Duration::from_millis(700);
+pub const STOP_WRITER_WAIT: Duration = Duration::from_millis(700);
 
 /// Index optimisation (`full`) or a WAL checkpoint, done by the writer
 /// between batches; the main loop only hands it over.

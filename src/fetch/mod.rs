@@ -125,7 +125,8 @@ impl Fetcher {
                 Err(e) => e,
             };
             self.metrics.fetch_failed();
-            if attempt >= self.retry.attempts || !retryable(&err) {
+            // After a stop signal nothing is retried: the failure stands.
+            if attempt >= self.retry.attempts || !retryable(&err) || self.pacer.stopping() {
                 return Err(err);
             }
             let wait = self.wait_before_retry(&err, attempt);
@@ -134,7 +135,10 @@ impl Fetcher {
             }
             tracing::debug!(%url, attempt, wait_ms = wait.as_millis() as u64, error = %crate::error::chain(&err), "retrying");
             stats.retries.fetch_add(1, Ordering::Relaxed);
-            tokio::time::sleep(wait).await;
+            tokio::select! {
+                _ = tokio::time::sleep(wait) => {}
+                _ = self.pacer.stopped() => return Err(err),
+            }
             attempt += 1;
         }
     }
@@ -210,7 +214,16 @@ impl Fetcher {
         stats: &FetchStats,
         accept: Accept,
     ) -> Result<Step, FetchError> {
+        let stopped = || FetchError::Stopped {
+            url: url.to_string(),
+        };
+        if self.pacer.stopping() {
+            return Err(stopped());
+        }
         let _slot = self.pacer.turn().await;
+        if self.pacer.stopping() {
+            return Err(stopped());
+        }
         let started = Instant::now();
         let mut req = self.client.get(url.clone());
         if let Some(v) = validators {
@@ -368,7 +381,9 @@ fn retryable(e: &FetchError) -> bool {
                 || source.is_decode()
         }
         FetchError::Status { status, .. } => *status >= 500 || *status == 408 || *status == 429,
-        FetchError::TooLarge { .. } | FetchError::Refused { .. } => false,
+        FetchError::TooLarge { .. } | FetchError::Refused { .. } | FetchError::Stopped { .. } => {
+            false
+        }
     }
 }
 

@@ -43,6 +43,8 @@ pub struct Pacer {
     crawl_delay_ms: AtomicU64,
     /// When the last request was let go.
     last: Mutex<Option<Instant>>,
+    /// Set at shutdown: no request starts and no retry waits after it.
+    stop: tokio_util::sync::CancellationToken,
 }
 
 impl Pacer {
@@ -54,7 +56,22 @@ impl Pacer {
             min_delay_ms: AtomicU64::new(min_delay.as_millis() as u64),
             crawl_delay_ms: AtomicU64::new(0),
             last: Mutex::new(None),
+            stop: tokio_util::sync::CancellationToken::new(),
         }
+    }
+
+    /// Shutdown: requests waiting for their turn give it up, and none starts.
+    pub fn stop(&self) {
+        self.stop.cancel();
+    }
+
+    pub fn stopping(&self) -> bool {
+        self.stop.is_cancelled()
+    }
+
+    /// Completes at shutdown.
+    pub async fn stopped(&self) {
+        self.stop.cancelled().await;
     }
 
     /// New settings from a reloaded config; requests in flight keep their slot.
@@ -112,7 +129,10 @@ impl Pacer {
             at
         };
         if at > now {
-            tokio::time::sleep_until(at).await;
+            tokio::select! {
+                _ = tokio::time::sleep_until(at) => {}
+                _ = self.stop.cancelled() => {}
+            }
         }
         permit
     }

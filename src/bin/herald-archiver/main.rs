@@ -742,19 +742,34 @@ async fn crawl_once(
     use tokio::signal::unix::{signal, SignalKind};
     let writer = herald_archiver::daemon::start_writer(&config, "crawl", wait).await?;
     let context = crawl::Context::new(&config);
+    let grace = config.daemon.grace_period.0;
     let crawler = Crawler::new(std::sync::Arc::new(config), writer.clone(), &context)?;
     let cancel = tokio_util::sync::CancellationToken::new();
     let mut term = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
     let mut int = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
-    let stopper = cancel.clone();
+    let (stopper, pacer) = (cancel.clone(), context.pacer.clone());
+    // The daemon's stop: no request or retry starts after the first signal,
+    // what is in flight gets `grace_period`, a second signal ends it now
+    // (SQLite rolls back what was not committed; nothing archived is lost).
+    let (code_tx, code_rx) = tokio::sync::oneshot::channel();
     let signals = tokio::spawn(async move {
-        let code = tokio::select! {
+        let code: u8 = tokio::select! {
             _ = term.recv() => 143,
             _ = int.recv() => 130,
         };
-        eprintln!("stopping: finishing the articles in flight; the rest stays in the backlog");
+        eprintln!(
+            "stopping: no new requests; the articles in flight get {} ([daemon] grace_period), the rest stays in the backlog; signal again to stop at once",
+            humantime::format_duration(grace)
+        );
         stopper.cancel();
-        code
+        pacer.stop();
+        let _ = code_tx.send(code);
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        eprintln!("stopped at once: what was not committed is done by the next run");
+        std::process::exit(i32::from(code));
     });
     // A backfill beyond the configured pages can take hours: a bar over the
     // list pages it reads (their number is known; the articles they link
@@ -790,13 +805,26 @@ async fn crawl_once(
             }
         })
     };
-    let reports = if addresses.is_empty() {
-        crawler.crawl(&opts, &cancel).await
-    } else {
-        crawler
-            .fetch_addresses(&addresses, &cancel)
-            .await
-            .map(|r| vec![r])
+    let work = async {
+        if addresses.is_empty() {
+            crawler.crawl(&opts, &cancel).await
+        } else {
+            crawler
+                .fetch_addresses(&addresses, &cancel)
+                .await
+                .map(|r| vec![r])
+        }
+    };
+    let grace_over = async {
+        cancel.cancelled().await;
+        tokio::time::sleep(grace).await;
+    };
+    let reports = tokio::select! {
+        r = work => r,
+        () = grace_over => {
+            eprintln!("runs still going after the grace period are abandoned; their unfinished links stay in the backlog for next time");
+            Ok(Vec::new())
+        }
     };
     ticker.abort();
     bar.finish_and_clear();
@@ -810,11 +838,22 @@ async fn crawl_once(
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         unclosed = crawler.close_pending_runs().await;
     }
-    writer.stop().await;
+    if cancel.is_cancelled() {
+        // As the daemon: a writer inside a long statement is not waited for.
+        let stop = writer.stop();
+        if tokio::time::timeout(herald_archiver::daemon::STOP_WRITER_WAIT, stop)
+            .await
+            .is_err()
+        {
+            eprintln!("the archive writer was still busy; stopping without it (its open transaction is rolled back)");
+        }
+    } else {
+        writer.stop().await;
+    }
     let reports = reports?;
     let any_failed = output::crawl_summary(&reports)?;
     if cancel.is_cancelled() {
-        return Ok(ExitCode::from(signals.await.unwrap_or(130)));
+        return Ok(ExitCode::from(code_rx.await.unwrap_or(130)));
     }
     signals.abort();
     if unclosed > 0 || crawler.archive_failed() {

@@ -110,6 +110,8 @@ impl fmt::Display for SectionCheck {
 pub struct SiteCheck {
     /// robots.txt could not be read: nothing may be fetched.
     pub robots_error: Option<String>,
+    /// How requests are spaced, and why (min_delay or robots.txt's Crawl-delay).
+    pub pacing: String,
     pub sections: Vec<SectionCheck>,
 }
 
@@ -135,6 +137,7 @@ impl fmt::Display for SiteCheck {
                  check the network, DNS and [site] base_url"
             )?;
         }
+        writeln!(f, "pacing: {}", self.pacing)?;
         for s in &self.sections {
             write!(f, "{s}")?;
         }
@@ -157,6 +160,7 @@ pub async fn check_site(config: &Config, only: &[String]) -> Result<SiteCheck, E
     if let Err(e) = client.read_robots().await {
         return Ok(SiteCheck {
             robots_error: Some(e),
+            pacing: client.pacing(config),
             sections: Vec::new(),
         });
     }
@@ -241,6 +245,7 @@ pub async fn check_site(config: &Config, only: &[String]) -> Result<SiteCheck, E
     }
     Ok(SiteCheck {
         robots_error: None,
+        pacing: client.pacing(config),
         sections,
     })
 }
@@ -267,6 +272,22 @@ impl PoliteClient {
             self.robots = Some(robots);
         }
         Ok(())
+    }
+
+    /// The pause between requests and where it comes from.
+    fn pacing(&self, config: &Config) -> String {
+        let delay = humantime::format_duration(self.fetcher.delay());
+        let asked = self.robots.as_ref().and_then(|r| r.crawl_delay());
+        match asked {
+            Some(d) if f64::from(d) > crate::fetch::MAX_CRAWL_DELAY.as_secs_f64() => format!(
+                "a request every {delay}: robots.txt asks for a Crawl-delay of {d}s, more than the {}s herald-archiver honours",
+                crate::fetch::MAX_CRAWL_DELAY.as_secs()
+            ),
+            Some(d) if self.fetcher.delay() > config.http.min_delay.0 => {
+                format!("a request every {delay}: robots.txt's Crawl-delay of {d}s")
+            }
+            _ => format!("a request every {delay} ([http] min_delay)"),
+        }
     }
 
     /// Whether robots.txt, once read, allows fetching `url`.

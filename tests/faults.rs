@@ -923,3 +923,63 @@ fn a_second_signal_stops_a_crawl_at_once() {
     assert!(e.archived(BILL_URL));
     e.nothing_twice();
 }
+
+#[test]
+fn a_crawl_delay_past_the_ceiling_is_honoured_up_to_it_with_one_warning() {
+    // Every list is disallowed, so the test does not wait out the delay:
+    // what it shows is the warning and check-site's pacing line.
+    let e = env(&["National", "Business"], "");
+    let robots = "User-agent: *\nDisallow: /\nCrawl-delay: 99999999999\n";
+    e.server.script(
+        "/robots.txt",
+        vec![Response::status(200, robots).content_type("text/plain"); 3],
+    );
+    let cfg = e.config.to_str().expect("path");
+    let out = common::cli(&["crawl", "--config", cfg]);
+    let err = common::stderr(&out);
+    let warned = err.matches("longer than herald-archiver honours").count();
+    assert_eq!(warned, 1, "one warning for two sections:\n{err}");
+    assert!(err.contains("60s apart"), "{err}");
+    let out = common::cli(&["check-site", "--config", cfg]);
+    let text = common::stdout(&out);
+    assert!(
+        text.contains("pacing: a request every 1m: robots.txt asks for a Crawl-delay of 100000000000s, more than the 60s herald-archiver honours"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_robots_txt_over_the_cap_is_followed_for_its_first_part() {
+    let e = env(&["National", "Business"], "");
+    // 6 MiB: the rule at the top is followed, the one past 512 KiB is not.
+    let mut robots = String::from("User-agent: *\nDisallow: /National\n");
+    while robots.len() < 6 << 20 {
+        robots.push_str("# a comment line to make the file large\n");
+    }
+    robots.push_str("Disallow: /article/10999999\n");
+    e.server.script(
+        "/robots.txt",
+        vec![Response::status(200, robots).content_type("text/plain")],
+    );
+    let out = common::cli(&["crawl", "--config", e.config.to_str().expect("path")]);
+    let err = common::stderr(&out);
+    assert!(err.contains("first 512 KiB are followed"), "{err}");
+    let targets = e.server.targets();
+    assert!(!targets.iter().any(|t| t.starts_with("/National")), "{targets:?}");
+    assert!(targets.contains(&"/article/10999999".to_string()), "{targets:?}");
+}
+
+#[test]
+fn a_304_to_a_request_without_validators_is_a_server_error_not_unchanged() {
+    let e = env(&["National"], "");
+    e.server.script(BILL, vec![Response::status(304, "")]);
+    let report = e.crawl();
+    assert!(!e.archived(BILL_URL));
+    let error = e.pending_error(BILL_URL).expect("owed, in pending");
+    assert!(error.contains("server answered 304"), "{error}");
+    assert_eq!(e.last_run("unchanged"), 0, "{report}");
+    e.server.clear_scripts();
+    e.retry_is_due();
+    e.crawl();
+    assert!(e.archived(BILL_URL));
+}

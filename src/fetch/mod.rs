@@ -27,6 +27,15 @@ use crate::metrics::Metrics;
 use crate::model::Validators;
 use crate::site::urls::SiteUrls;
 
+/// The longest robots.txt `Crawl-delay` honoured (Heritrix has the same
+/// ceiling, `respectCrawlDelayUpToSeconds`): a site asking for more gets
+/// one request a minute, with a warning, not a crawl that never moves.
+pub const MAX_CRAWL_DELAY: Duration = Duration::from_secs(60);
+
+/// robots.txt is read up to this (RFC 9309 asks for at least 500 KiB); the
+/// rest of a larger file is ignored with a warning.
+pub const MAX_ROBOTS_BYTES: usize = 512 * 1024;
+
 /// What a GET gave.
 #[derive(Debug)]
 pub enum Page {
@@ -243,9 +252,21 @@ impl Fetcher {
         let status = resp.status();
         stats.response(status);
         tracing::debug!(%url, status = status.as_u16(), "GET");
-        if status == StatusCode::NOT_MODIFIED {
+        let conditional =
+            validators.is_some_and(|v| v.etag.is_some() || v.last_modified.is_some());
+        if status == StatusCode::NOT_MODIFIED && conditional {
             self.metrics.observe_fetch(started.elapsed());
             return Ok(Step::Done(Page::NotModified));
+        }
+        if status == StatusCode::NOT_MODIFIED {
+            // "Not modified" since nothing: we have no copy, so this is the
+            // server's error, and the link stays owed (pending), not "unchanged".
+            self.metrics.observe_fetch(started.elapsed());
+            return Err(FetchError::Status {
+                url: url.to_string(),
+                status: 304,
+                retry_after: None,
+            });
         }
         if status.is_redirection() {
             let location = header(resp.headers(), LOCATION).ok_or_else(|| FetchError::Status {
@@ -276,15 +297,25 @@ impl Fetcher {
             url: url.to_string(),
             limit: self.max_body,
         };
-        if resp
-            .content_length()
-            .is_some_and(|n| n > self.max_body as u64)
+        let robots = accept == Accept::Robots;
+        if !robots
+            && resp
+                .content_length()
+                .is_some_and(|n| n > self.max_body as u64)
         {
             return Err(too_large());
         }
         let mut bytes = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(http)? {
             stats.bytes.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            if robots && bytes.len() + chunk.len() > MAX_ROBOTS_BYTES {
+                bytes.extend_from_slice(&chunk[..MAX_ROBOTS_BYTES - bytes.len()]);
+                // A rule cut in half is not a rule: end at the last line.
+                let end = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+                bytes.truncate(end);
+                tracing::warn!(%url, limit = MAX_ROBOTS_BYTES, "robots.txt is larger than herald-archiver reads: its first {} KiB are followed, the rest is ignored", MAX_ROBOTS_BYTES / 1024);
+                break;
+            }
             if bytes.len() + chunk.len() > self.max_body {
                 return Err(too_large());
             }
@@ -306,21 +337,38 @@ impl Fetcher {
     /// `Crawl-delay`, when longer than ours, paces every request after it.
     pub async fn robots(&self, stats: &FetchStats) -> Result<Robots, FetchError> {
         let url = self.site.fetch_url(&self.site.page("/robots.txt").0);
-        let robots = match self.get_as(&url, None, stats, Accept::Any).await {
+        let robots = match self.get_as(&url, None, stats, Accept::Robots).await {
             Ok(Page::Fetched { body, .. }) => Robots::parse(&self.user_agent, body.as_bytes()),
             Ok(Page::NotModified) => Robots::allow_all(),
-            Err(FetchError::Status { status, .. }) if (400..500).contains(&status) => {
+            // 304 to a request without validators: no file to follow, as 4xx.
+            Err(FetchError::Status { status, .. })
+                if (400..500).contains(&status) || status == 304 =>
+            {
                 Robots::allow_all()
             }
             Err(e) => return Err(e),
         };
+        let asked = robots.crawl_delay().filter(|d| d.is_finite() && *d > 0.0);
+        if asked.is_some_and(|d| f64::from(d) > MAX_CRAWL_DELAY.as_secs_f64())
+            && self.pacer.first_clamp()
+        {
+            tracing::warn!(
+                crawl_delay = asked.unwrap_or_default(),
+                honoured = MAX_CRAWL_DELAY.as_secs(),
+                "robots.txt asks for a Crawl-delay longer than herald-archiver honours: requests are spaced {}s apart, the ceiling",
+                MAX_CRAWL_DELAY.as_secs()
+            );
+        }
         self.pacer.set_crawl_delay(
-            robots
-                .crawl_delay()
-                .filter(|d| d.is_finite() && *d > 0.0)
-                .map(|d| Duration::from_secs_f32(d.min(3600.0))),
+            asked.map(|d| Duration::from_secs_f64(f64::from(d).min(MAX_CRAWL_DELAY.as_secs_f64()))),
         );
         Ok(robots)
+    }
+
+    /// The pause in force between two requests (robots.txt's Crawl-delay
+    /// once read, within its ceiling, or `[http] min_delay`).
+    pub fn delay(&self) -> Duration {
+        self.pacer.delay()
     }
 }
 
@@ -364,8 +412,9 @@ enum Step {
 enum Accept {
     /// HTML, XHTML, RSS and other XML: what the extractor reads.
     Markup,
-    /// Anything (robots.txt is text/plain).
-    Any,
+    /// robots.txt: any type (it is text/plain), read up to
+    /// [`MAX_ROBOTS_BYTES`] and cut there rather than abandoned.
+    Robots,
 }
 
 /// Failures that may pass on their own.

@@ -43,6 +43,8 @@ pub struct Pacer {
     crawl_delay_ms: AtomicU64,
     /// When the last request was let go.
     last: Mutex<Option<Instant>>,
+    /// Whether a Crawl-delay past the ceiling was warned of (once a process).
+    clamped: std::sync::atomic::AtomicBool,
     /// Set at shutdown: no request starts and no retry waits after it.
     stop: tokio_util::sync::CancellationToken,
 }
@@ -57,7 +59,13 @@ impl Pacer {
             crawl_delay_ms: AtomicU64::new(0),
             last: Mutex::new(None),
             stop: tokio_util::sync::CancellationToken::new(),
+            clamped: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// True the first time only: a too-long Crawl-delay is warned of once.
+    pub fn first_clamp(&self) -> bool {
+        !self.clamped.swap(true, Ordering::Relaxed)
     }
 
     /// Shutdown: requests waiting for their turn give it up, and none starts.

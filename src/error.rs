@@ -180,6 +180,19 @@ impl ArchiveError {
         }
     }
 
+    /// A full disk or another process's lock held past busy_timeout: the
+    /// archive is fine and takes writes again once that clears.
+    pub fn is_full_or_locked(&self) -> bool {
+        use rusqlite::ErrorCode::*;
+        if let ArchiveError::Lock { source, .. } = self {
+            return source.kind() == std::io::ErrorKind::StorageFull;
+        }
+        matches!(
+            self.sqlite_code(),
+            Some(DiskFull | DatabaseBusy | DatabaseLocked)
+        )
+    }
+
     /// SQLite's code for the error under this one, if there is one.
     pub fn sqlite_code(&self) -> Option<rusqlite::ErrorCode> {
         match self {

@@ -257,6 +257,34 @@ fn a_second_writer_is_refused_with_the_name_of_the_first_or_waits_for_it() {
 }
 
 #[test]
+fn deleting_the_lock_file_does_not_let_a_second_writer_in() {
+    let mirror = Mirror::start(200, Duration::from_millis(15));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = mirror.config(dir.path(), 1, 2, "");
+    let path = db(dir.path());
+    let mut first = spawn_crawl(&config, &[]);
+    wait_for(
+        "the first crawl to archive",
+        Duration::from_secs(60),
+        || count(&path, "SELECT count(*) FROM articles") >= 5,
+    );
+    // The lock file goes (a cleanup script, a user's rm): the archive
+    // itself is what is locked, so the second crawl is still refused.
+    let mut lock = path.as_os_str().to_owned();
+    lock.push(".lock");
+    std::fs::remove_file(&lock).expect("remove the lock file");
+    let second = crawl(&config, &[]);
+    let err = common::stderr(&second);
+    assert_eq!(second.status.code(), Some(1), "{err}");
+    assert!(err.contains("is being written by"), "{err}");
+    mirror.set_delay(Duration::ZERO);
+    assert!(first.wait().expect("first crawl").success());
+    let (articles, _) = mirror.served();
+    assert_eq!(articles, 200, "no article fetched twice");
+    assert_complete(&path, 200);
+}
+
+#[test]
 fn a_lock_held_past_the_busy_timeout_fails_the_run_and_loses_nothing() {
     let mirror = Mirror::start(300, Duration::from_millis(8));
     let dir = tempfile::tempdir().expect("tempdir");
@@ -277,8 +305,8 @@ fn a_lock_held_past_the_busy_timeout_fails_the_run_and_loses_nothing() {
     let out = crawler.wait_with_output().expect("crawl");
     assert_eq!(
         out.status.code(),
-        Some(1),
-        "the failure shows in the exit code"
+        Some(2),
+        "the failure shows in the exit code README gives it"
     );
     let stdout = common::stdout(&out);
     assert!(stdout.contains("run failed"), "{stdout}");
@@ -305,6 +333,46 @@ fn a_lock_held_past_the_busy_timeout_fails_the_run_and_loses_nothing() {
 }
 
 #[test]
+fn a_lock_held_when_crawl_starts_is_exit_2_with_what_to_do() {
+    let mirror = Mirror::start(20, Duration::ZERO);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = mirror.config(dir.path(), 1, 3, "busy_timeout = \"200ms\"");
+    let path = db(dir.path());
+    assert!(crawl(&config, &[]).status.success());
+    let holder = Connection::open(&path).expect("open");
+    holder
+        .execute_batch("BEGIN IMMEDIATE")
+        .expect("take the lock");
+    let out = crawl(&config, &[]);
+    holder.execute_batch("COMMIT").expect("release the lock");
+    let err = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("holds its write lock"), "{err}");
+    assert!(!err.contains("process that is gone"), "{err}");
+    assert!(crawl(&config, &[]).status.success());
+}
+
+#[test]
+fn a_full_disk_when_crawl_starts_is_exit_2() {
+    let Some(disk) = common::disk::SmallDisk::mount("160m") else {
+        eprintln!("skipped: mounting a tmpfs needs root");
+        return;
+    };
+    let mirror = Mirror::start(20, Duration::ZERO);
+    let config = mirror.config(&disk.0, 1, 3, "busy_timeout = \"200ms\"");
+    let path = db(&disk.0);
+    let filler = disk.fill();
+    let out = crawl(&config, &[]);
+    std::fs::remove_file(&filler).expect("free the disk");
+    let err = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("disk is full"), "{err}");
+    let out = crawl(&config, &[]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    assert_eq!(count(&path, "SELECT count(*) FROM articles"), 20);
+}
+
+#[test]
 fn a_disk_that_fills_up_mid_run_fails_the_run_and_loses_nothing() {
     let Some(disk) = common::disk::SmallDisk::mount("160m") else {
         eprintln!("skipped: mounting a tmpfs needs root");
@@ -320,7 +388,7 @@ fn a_disk_that_fills_up_mid_run_fails_the_run_and_loses_nothing() {
     std::fs::remove_file(&filler).expect("free the disk");
 
     let out = crawler.wait_with_output().expect("crawl");
-    assert_eq!(out.status.code(), Some(1), "{}", common::stderr(&out));
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
     let stdout = common::stdout(&out);
     assert!(
         stdout.contains("disk is full"),

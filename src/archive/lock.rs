@@ -1,8 +1,16 @@
-//! One writing process per archive. The writer holds an exclusive lock on
-//! `<archive>.lock` for as long as it lives, and writes who it is into the
-//! file, so a second `crawl` (or a second daemon) can say which process it
-//! is waiting for. The kernel drops the lock when the process dies, however
-//! it dies, so a crash never leaves a stale lock behind.
+//! One writing process per archive. The writer holds an exclusive `flock`
+//! on the archive file itself for as long as it lives: a lock file can be
+//! deleted from under its holder (and a second writer then takes a new one),
+//! the archive cannot without the writer noticing (see `identity`). It also
+//! locks `<archive>.lock` and writes who it is there, so a second `crawl`
+//! (or a second daemon) can say which process it is waiting for. The kernel
+//! drops both locks when the process dies, however it dies, so a crash never
+//! leaves a stale lock behind.
+//!
+//! `flock` and SQLite's `fcntl` locks do not meet on Linux. The archive's
+//! descriptor is kept open until the process has closed its connections:
+//! closing a descriptor of a file drops every `fcntl` lock the process holds
+//! on it, SQLite's included.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
@@ -14,6 +22,8 @@ use crate::error::ArchiveError;
 pub struct ArchiveLock {
     file: File,
     path: PathBuf,
+    /// The archive file, flocked: the lock that counts.
+    _archive: File,
 }
 
 /// Who holds an archive's lock, as it wrote itself into the lock file.
@@ -41,8 +51,10 @@ impl ArchiveLock {
     /// Takes the lock, or says who has it. `what` names this process's job
     /// (`crawl`, `run`, `reextract`) for the message another one would see.
     pub fn acquire(archive: &Path, what: &str) -> Result<ArchiveLock, ArchiveError> {
+        let db = open_file(archive, archive)?;
         let (mut file, path) = open(archive)?;
-        match file.try_lock() {
+        let taken = db.try_lock().and_then(|()| file.try_lock());
+        match taken {
             Ok(()) => {}
             Err(TryLockError::WouldBlock) => {
                 return Err(ArchiveError::Busy {
@@ -55,18 +67,29 @@ impl ArchiveLock {
             }
         }
         sign(&mut file, &path, what)?;
-        Ok(ArchiveLock { file, path })
+        Ok(ArchiveLock {
+            file,
+            path,
+            _archive: db,
+        })
     }
 
     /// Waits for the lock (blocking: call it off the async threads).
     pub fn wait(archive: &Path, what: &str) -> Result<ArchiveLock, ArchiveError> {
+        let db = open_file(archive, archive)?;
         let (mut file, path) = open(archive)?;
-        file.lock().map_err(|source| ArchiveError::Lock {
-            path: path.clone(),
-            source,
-        })?;
+        for f in [&db, &file] {
+            f.lock().map_err(|source| ArchiveError::Lock {
+                path: path.clone(),
+                source,
+            })?;
+        }
         sign(&mut file, &path, what)?;
-        Ok(ArchiveLock { file, path })
+        Ok(ArchiveLock {
+            file,
+            path,
+            _archive: db,
+        })
     }
 
     /// Who holds the lock of `archive` now, if anyone.
@@ -91,17 +114,23 @@ impl Drop for ArchiveLock {
 
 fn open(archive: &Path) -> Result<(File, PathBuf), ArchiveError> {
     let path = ArchiveLock::path_for(archive);
-    let file = OpenOptions::new()
+    let file = open_file(&path, &path)?;
+    Ok((file, path))
+}
+
+/// Opens `path` for reading and writing, creating it empty (an empty file
+/// is a new archive to SQLite); errors name `shown`.
+fn open_file(path: &Path, shown: &Path) -> Result<File, ArchiveError> {
+    OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
-        .open(&path)
+        .open(path)
         .map_err(|source| ArchiveError::Lock {
-            path: path.clone(),
+            path: shown.to_path_buf(),
             source,
-        })?;
-    Ok((file, path))
+        })
 }
 
 fn sign(file: &mut File, path: &Path, what: &str) -> Result<(), ArchiveError> {

@@ -73,7 +73,9 @@ impl Archive {
                  WHERE status = 'running'",
                 [now],
             )
-            .map_err(ArchiveError::sql("closing runs of a process that is gone"))
+            .map_err(ArchiveError::sql(
+                "taking the archive for writing (its first write marks runs a killed process left open, if any)",
+            ))
     }
 
     pub fn begin_run(&self, section: &str, now: &str) -> Result<i64, ArchiveError> {

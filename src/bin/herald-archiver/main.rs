@@ -270,7 +270,24 @@ fn main() -> ExitCode {
                         Some(herald_archiver::error::Error::Config(_))
                     )
             });
-            if bad_config {
+            // 2 too when the archive cannot take writes at all (a full disk,
+            // a lock held past busy_timeout), as README says: nothing was
+            // lost, and a script can wait and run again.
+            let no_writes = e.chain().any(|c| {
+                let archive = c
+                    .downcast_ref::<herald_archiver::error::ArchiveError>()
+                    .or(match c.downcast_ref::<herald_archiver::error::Error>() {
+                        Some(herald_archiver::error::Error::Archive(a)) => Some(a),
+                        _ => None,
+                    });
+                archive.is_some_and(|a| a.is_full_or_locked())
+            });
+            if no_writes {
+                eprintln!(
+                    "the archive cannot take writes now: another program holds its write lock past [archive] busy_timeout (a sqlite3 shell in a transaction?) or its disk is full; nothing archived is lost: run again once that clears"
+                );
+            }
+            if bad_config || no_writes {
                 ExitCode::from(2)
             } else {
                 ExitCode::FAILURE
@@ -860,7 +877,7 @@ async fn crawl_once(
         eprintln!(
             "error: the archive could not take every write (see the runs above); nothing archived is lost, and the next crawl continues from the backlog"
         );
-        return Ok(ExitCode::FAILURE);
+        return Ok(ExitCode::from(2));
     }
     // 1 when a section's run failed (its list or robots.txt could not be
     // read); failed articles are recorded and retried, and fail nothing.

@@ -146,6 +146,10 @@ pub enum ArchiveError {
     WriterGone,
     #[error("{path} already exists: back up to a new file")]
     BackupExists { path: PathBuf },
+    /// The archive's file is no longer the one this process opened, or is
+    /// damaged: nothing more is written (see `why`).
+    #[error("{why}")]
+    Unusable { path: PathBuf, why: String },
     #[error("archive: {context}")]
     Sql {
         context: &'static str,
@@ -191,6 +195,12 @@ impl ArchiveError {
             self.sqlite_code(),
             Some(DiskFull | DatabaseBusy | DatabaseLocked)
         )
+    }
+
+    /// The file is not a sound archive (overwritten while open, damaged).
+    pub fn is_corrupt(&self) -> bool {
+        use rusqlite::ErrorCode::*;
+        matches!(self.sqlite_code(), Some(DatabaseCorrupt | NotADatabase))
     }
 
     /// SQLite's code for the error under this one, if there is one.

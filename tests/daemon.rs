@@ -672,3 +672,103 @@ fn a_feed_added_by_reload_is_read_on_its_sections_schedule() {
     assert!(status.success());
     integrity_ok(&d);
 }
+
+/// A daemon running a section every second; `action` is done to its archive
+/// after the first run, then /healthz must answer 503 with `needle` and what
+/// to do, and the log say so at ERROR.
+fn health_notices(action: impl Fn(&Path), needle: &str) {
+    let server = common::fast_fixture_server();
+    let archive_dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = archive_dir.path().join("archive.db");
+    let text = config_text(
+        &server.url(),
+        &db,
+        &[("National", "* * * * * *")],
+        &format!("metrics_addr = \"127.0.0.1:{port}\""),
+    );
+    std::fs::write(dir.path().join("herald.toml"), text).expect("config");
+    let mut d = spawn(dir);
+    wait_for("a National run", Duration::from_secs(10), || {
+        count_at(&db, "SELECT count(*) FROM crawl_runs WHERE status = 'ok'") >= 1
+    });
+    let (ok, _) = http_get(port, "/healthz");
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    action(&db);
+    let mut answer = String::new();
+    let waited = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        wait_for("/healthz to say 503", Duration::from_secs(10), || {
+            answer = http_get(port, "/healthz").0;
+            answer.starts_with("HTTP/1.1 503")
+        })
+    }));
+    assert!(waited.is_ok(), "still {answer}\n{}", d.log());
+    assert!(answer.contains(needle), "the reason is given: {answer}");
+    assert!(answer.contains("stop herald-archiver"), "and what to do: {answer}");
+    let (exit, _) = d.stop(Duration::from_secs(10));
+    assert!(exit.success(), "{}", d.log());
+    let log = d.log();
+    assert!(
+        log.contains("ERROR") && log.contains(needle),
+        "said at ERROR:\n{log}"
+    );
+}
+
+fn sidecar(db: &Path, suffix: &str) -> PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(suffix);
+    PathBuf::from(p)
+}
+
+/// A copy of the archive as it is now, made the way a user would.
+fn backup_of(db: &Path) -> PathBuf {
+    let copy = db.with_file_name("copy.db");
+    Connection::open(db)
+        .and_then(|c| c.execute("VACUUM INTO ?1", [copy.to_str().expect("path")]))
+        .expect("VACUUM INTO");
+    copy
+}
+
+#[test]
+fn health_says_503_when_the_archive_is_deleted_under_the_daemon() {
+    health_notices(
+        |db| {
+            for s in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(sidecar(db, s));
+            }
+        },
+        "was deleted while this process had it open",
+    );
+}
+
+#[test]
+fn health_says_503_when_the_archive_is_replaced_under_the_daemon() {
+    health_notices(
+        |db| {
+            let copy = backup_of(db);
+            std::fs::rename(copy, db).expect("mv copy.db archive.db");
+        },
+        "was replaced by another file",
+    );
+}
+
+#[test]
+fn health_says_503_when_the_wal_is_deleted_under_the_daemon() {
+    health_notices(
+        |db| std::fs::remove_file(sidecar(db, "-wal")).expect("rm -wal"),
+        "write-ahead log",
+    );
+}
+
+#[test]
+fn health_says_503_when_the_archive_is_overwritten_in_place() {
+    health_notices(
+        |db| {
+            // `cp` writes into the same inode: the path still names it.
+            let page = common::fixtures().join("site/article/10915230.html");
+            std::fs::write(db, std::fs::read(page).expect("page")).expect("cp over");
+        },
+        "not an SQLite database",
+    );
+}

@@ -23,7 +23,7 @@ pub struct ArchiveLock {
     file: File,
     path: PathBuf,
     /// The archive file, flocked: the lock that counts.
-    _archive: File,
+    archive_file: File,
 }
 
 /// Who holds an archive's lock, as it wrote itself into the lock file.
@@ -70,7 +70,7 @@ impl ArchiveLock {
         Ok(ArchiveLock {
             file,
             path,
-            _archive: db,
+            archive_file: db,
         })
     }
 
@@ -88,8 +88,13 @@ impl ArchiveLock {
         Ok(ArchiveLock {
             file,
             path,
-            _archive: db,
+            archive_file: db,
         })
+    }
+
+    /// The identity of the archive file this lock holds.
+    pub fn identity(&self, archive: &Path) -> std::io::Result<super::FileIdentity> {
+        super::FileIdentity::of(archive, &self.archive_file)
     }
 
     /// Who holds the lock of `archive` now, if anyone.

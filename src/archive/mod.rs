@@ -14,6 +14,7 @@
 mod articles;
 mod export;
 mod http_cache;
+mod identity;
 mod lock;
 mod migrations;
 mod queue;
@@ -31,6 +32,7 @@ use rusqlite::Connection;
 
 pub use articles::{Origin, RevisitTarget};
 pub use export::{csv_field, ExportError, Format};
+pub use identity::FileIdentity;
 pub use lock::{ArchiveLock, LockHolder};
 pub use queue::{LinkState, PendingLink, PendingPolicy, Progress, ProgressUpdate, RetryWhich};
 pub use readers::Readers;

@@ -118,6 +118,9 @@ pub fn describe_write_error(path: &Path, e: &ArchiveError) -> String {
         Some(ErrorCode::SystemIoFailure) => {
             "the file system failed a write (full, or over a size limit?)"
         }
+        Some(ErrorCode::DatabaseCorrupt) | Some(ErrorCode::NotADatabase) => {
+            "the file is damaged or is not the one this process opened (copied over while open?): stop herald-archiver, check it with `sqlite3 FILE 'PRAGMA integrity_check'`, restore it from a backup if it fails, and start again"
+        }
         _ => "the write failed",
     };
     format!(

@@ -13,12 +13,13 @@
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot, watch};
 
+use super::identity::FileIdentity;
 use super::lock::ArchiveLock;
 use super::queue::PendingPolicy;
 use super::upkeep::describe_write_error;
@@ -72,7 +73,8 @@ pub struct LinkJob {
     pub done: LinkDone,
 }
 
-type Call = Box<dyn FnOnce(&mut Archive) + Send>;
+/// Run on the archive, or told why it cannot be.
+type Call = Box<dyn FnOnce(Result<&mut Archive, ArchiveError>) + Send>;
 
 enum Command {
     Link(LinkJob, oneshot::Sender<Result<Outcome, ArchiveError>>),
@@ -86,6 +88,11 @@ enum Command {
 pub struct WriterHealth {
     /// Why the last write failed; cleared by the next write that succeeds.
     error: watch::Sender<Option<String>>,
+    /// Why the archive can no longer be written by this process (its file
+    /// deleted, replaced or damaged); never cleared: only a restart helps.
+    fatal: OnceLock<String>,
+    /// The archive file the writer has open, checked before each batch.
+    identity: OnceLock<FileIdentity>,
     /// Milliseconds since `epoch` at which the current command began; 0 when idle.
     busy_since: AtomicU64,
     epoch: Instant,
@@ -95,6 +102,8 @@ impl WriterHealth {
     fn new() -> WriterHealth {
         WriterHealth {
             error: watch::Sender::new(None),
+            fatal: OnceLock::new(),
+            identity: OnceLock::new(),
             busy_since: AtomicU64::new(0),
             epoch: Instant::now(),
         }
@@ -102,7 +111,45 @@ impl WriterHealth {
 
     /// The last write error, if no write has succeeded since.
     pub fn last_error(&self) -> Option<String> {
-        self.error.borrow().clone()
+        self.fatal
+            .get()
+            .cloned()
+            .or_else(|| self.error.borrow().clone())
+    }
+
+    /// `Err` with what happened once the archive's path no longer names the
+    /// file the writer has open, or the file turned out damaged.
+    pub fn check_file(&self) -> Result<(), String> {
+        if let Some(why) = self.fatal.get() {
+            return Err(why.clone());
+        }
+        if let Some(identity) = self.identity.get() {
+            identity.note_wal();
+            if let Err(why) = identity.check() {
+                self.give_up(why.clone());
+                return Err(why);
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops all writing for good, saying why once (at ERROR).
+    pub fn give_up(&self, why: String) {
+        if self.fatal.set(why.clone()).is_ok() {
+            tracing::error!(error = %why, "the archive can no longer be written by this process");
+            self.failed(why);
+        }
+    }
+
+    /// A failed write: a damaged file stops all writing, anything else is
+    /// reported until a write succeeds.
+    fn record(&self, path: &Path, e: &ArchiveError) {
+        let why = describe_write_error(path, e);
+        if e.is_corrupt() {
+            self.give_up(why);
+        } else {
+            self.failed(why);
+        }
     }
 
     /// How long the writer has been on its current command.
@@ -129,7 +176,7 @@ impl WriterHealth {
     fn observe<T>(&self, path: &Path, result: &Result<T, ArchiveError>) {
         match result {
             Ok(_) => self.ok(),
-            Err(e @ ArchiveError::Sql { .. }) => self.failed(describe_write_error(path, e)),
+            Err(e @ ArchiveError::Sql { .. }) => self.record(path, e),
             Err(_) => {}
         }
     }
@@ -171,6 +218,10 @@ impl Writer {
         let (ready_tx, ready_rx) = std::sync::mpsc::sync_channel(1);
         let health = Arc::new(WriterHealth::new());
         let (owned, shared) = (path.to_path_buf(), health.clone());
+        let identity = lock.identity(path).map_err(|source| ArchiveError::Lock {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let spawned = std::thread::Builder::new()
             .name("archive-writer".into())
             .spawn(move || {
@@ -188,6 +239,8 @@ impl Writer {
                     Ok(a)
                 }) {
                     Ok(a) => {
+                        identity.note_wal();
+                        let _ = shared.identity.set(identity);
                         let _ = ready_tx.send(Ok(()));
                         a
                     }
@@ -244,9 +297,12 @@ impl Writer {
     {
         let (reply, rx) = oneshot::channel();
         let health = self.health.clone();
-        let call: Call = Box::new(move |archive: &mut Archive| {
-            let result = f(archive);
-            health.observe(archive.path(), &result);
+        let call: Call = Box::new(move |archive: Result<&mut Archive, ArchiveError>| {
+            let result = archive.and_then(|archive| {
+                let result = f(archive);
+                health.observe(archive.path(), &result);
+                result
+            });
             let _ = reply.send(result);
         });
         self.tx
@@ -287,6 +343,13 @@ fn serve(archive: &mut Archive, mut rx: mpsc::Receiver<Command>, health: &Writer
             },
         };
         health.begin();
+        if !matches!(command, Command::Stop(_)) {
+            if let Err(why) = health.check_file() {
+                refuse(command, archive.path(), why);
+                health.end();
+                continue;
+            }
+        }
         match command {
             Command::Link(job, reply) => {
                 let mut batch = vec![(job, reply)];
@@ -304,7 +367,7 @@ fn serve(archive: &mut Archive, mut rx: mpsc::Receiver<Command>, health: &Writer
                 write_batch(archive, batch, health);
             }
             Command::Call(f) => {
-                if std::panic::catch_unwind(AssertUnwindSafe(|| f(archive))).is_err() {
+                if std::panic::catch_unwind(AssertUnwindSafe(|| f(Ok(archive)))).is_err() {
                     tracing::error!("an archive command panicked; its transaction was rolled back");
                     let _ = archive.conn.execute_batch("ROLLBACK");
                 }
@@ -324,6 +387,26 @@ fn serve(archive: &mut Archive, mut rx: mpsc::Receiver<Command>, health: &Writer
             }
         }
         health.end();
+    }
+}
+
+/// Answers a command without touching the archive: it is no longer there.
+fn refuse(command: Command, path: &Path, why: String) {
+    let unusable = || ArchiveError::Unusable {
+        path: path.to_path_buf(),
+        why: why.clone(),
+    };
+    match command {
+        Command::Link(_, reply) => {
+            let _ = reply.send(Err(unusable()));
+        }
+        Command::Call(f) => f(Err(unusable())),
+        Command::Probe(_, reply) => {
+            let _ = reply.send(Err(why.clone()));
+        }
+        Command::Stop(reply) => {
+            let _ = reply.send(());
+        }
     }
 }
 
@@ -354,7 +437,7 @@ fn write_batch(archive: &mut Archive, batch: Batch, health: &WriterHealth) {
             return;
         }
         Ok(Err(e)) if batch.len() == 1 => {
-            health.failed(describe_write_error(archive.path(), &e));
+            health.record(archive.path(), &e);
             if let Some((_, reply)) = batch.into_iter().next() {
                 let _ = reply.send(Err(e));
             }
@@ -387,7 +470,7 @@ fn write_batch(archive: &mut Archive, batch: Batch, health: &WriterHealth) {
             Ok(_) => health.ok(),
             Err(e) => {
                 tracing::warn!(error = %chain(e), "a link could not be written");
-                health.failed(describe_write_error(archive.path(), e));
+                health.record(archive.path(), e);
             }
         }
         let _ = reply.send(result);
@@ -476,4 +559,38 @@ fn apply(
         runs::count_outcome(conn, run, outcome)?;
     }
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_damaged_archive_stops_writing_for_good_and_a_lock_does_not() {
+        let path = Path::new("archive.db");
+        let health = WriterHealth::new();
+        let locked = ArchiveError::Sql {
+            context: "committing",
+            source: rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                None,
+            ),
+        };
+        health.record(path, &locked);
+        assert!(health.check_file().is_ok(), "a held lock passes");
+        health.ok();
+        assert_eq!(health.last_error(), None);
+        let malformed = ArchiveError::Sql {
+            context: "reading the backlog",
+            source: rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+                None,
+            ),
+        };
+        health.record(path, &malformed);
+        health.ok();
+        let why = health.last_error().expect("still unhealthy after a good write");
+        assert!(why.contains("damaged"), "{why}");
+        assert!(health.check_file().is_err());
+    }
 }

@@ -96,6 +96,8 @@ impl Shared {
             .await
             .map_err(|_| "the scheduler loop does not answer".to_string())?
             .map_err(|_| "the scheduler loop has stopped".to_string())?;
+        // Two stats: answered even while the writer is busy.
+        self.writer.health().check_file()?;
         crate::archive::check_disk(self.writer.path())?;
         match tokio::time::timeout(
             Duration::from_millis(600),
@@ -526,7 +528,20 @@ async fn run_once(shared: Arc<Shared>, name: String, delay: Duration, catch_up: 
         .await
     {
         Ok(report) => finished(&shared, &report),
-        Err(e) => tracing::error!(section = %name, error = %chain(&e), "run failed"),
+        Err(e) => {
+            tracing::error!(section = %name, error = %chain(&e), "run failed");
+            // A file copied over the archive fails every run "malformed";
+            // the daemon is then unhealthy, not quietly failing.
+            if let Error::Archive(a) = &e {
+                if a.is_corrupt() {
+                    let path = shared.writer.path();
+                    shared
+                        .writer
+                        .health()
+                        .give_up(crate::archive::describe_write_error(path, a));
+                }
+            }
+        }
     }
     drop(running);
     if !shared.revisiting.swap(true, Ordering::SeqCst) {

@@ -436,8 +436,8 @@ schedule = "*/15 * * * *"
         );
         let err = common::stderr(&out);
         let want = [
-            ":6: archive.checkpoint_every: must be between 1s and 1day, not 0s",
-            ":7: archive.maintenance_every: must be between 1m and 30days, not 0s",
+            ":6: archive.checkpoint_every: must be between 1s and 1d, not 0s",
+            ":7: archive.maintenance_every: must be between 1m and 30d, not 0s",
             ":10: http.timeout: must be between 1ms and 1h, not 0s",
             ":11: http.max_body_bytes: must be between 1024 (1 KiB) and 1073741824 (1 GiB), not 0",
             ":12: http.speed: unknown field `speed`",
@@ -788,4 +788,22 @@ fn a_page_refused_for_its_shape_fails_only_that_link_with_the_reason() {
     // 5,000 nested <div>s: html5ever's time grows with depth squared.
     let deep = page.replace("</body>", &format!("{}</body>", "<div>".repeat(5_000)));
     assert_only_the_chips_link_fails(&s, deep, "page refused for its shape: elements nested");
+}
+
+#[test]
+fn after_a_crawl_the_db_file_alone_is_the_whole_archive() {
+    let s = setup(1);
+    crawl(&s, &[]);
+    // What `cp archive.db elsewhere` takes: the file without its -wal.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let copy = dir.path().join("copy.db");
+    std::fs::copy(&s.db, &copy).expect("cp");
+    let conn = db(&copy);
+    let archived = count(&conn, "SELECT count(*) FROM articles");
+    assert_eq!(archived, count(&db(&s.db), "SELECT count(*) FROM articles"));
+    assert!(archived > 0);
+    let mut wal = s.db.as_os_str().to_owned();
+    wal.push("-wal");
+    let left = std::fs::metadata(&wal).map_or(0, |m| m.len());
+    assert_eq!(left, 0, "the WAL was checkpointed and truncated");
 }

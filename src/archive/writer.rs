@@ -32,6 +32,8 @@ use crate::model::{Outcome, Validators};
 pub const MAX_BATCH: usize = 256;
 /// A batch's transaction stays open at most this long before it commits.
 pub const MAX_BATCH_TIME: Duration = Duration::from_millis(40);
+/// How long the checkpoint at a clean stop waits for readers.
+const FINAL_CHECKPOINT_WAIT: Duration = Duration::from_millis(300);
 /// Commands waiting for the writer; senders wait when it is full.
 const QUEUE: usize = 512;
 
@@ -381,6 +383,14 @@ fn serve(archive: &mut Archive, mut rx: mpsc::Receiver<Command>, health: &Writer
                 let _ = reply.send(result);
             }
             Command::Stop(reply) => {
+                // A clean end leaves everything in the .db file itself, so
+                // a copy of it alone (cp, rsync) is the whole archive.
+                if health.check_file().is_ok() {
+                    let _ = archive.conn.busy_timeout(FINAL_CHECKPOINT_WAIT);
+                    if let Err(e) = archive.checkpoint() {
+                        tracing::debug!(error = %chain(&e), "the final checkpoint was not whole (a reader is open); the WAL keeps the rest");
+                    }
+                }
                 health.end();
                 let _ = reply.send(());
                 return;

@@ -470,15 +470,15 @@ schedule = "61 * * * *"
 "#;
         let err = Config::parse(text).unwrap_err();
         for (line, needle) in [
-            (6, "archive.checkpoint_every: must be between 1s and 1day"),
+            (6, "archive.checkpoint_every: must be between 1s and 1d"),
             (7, "unknown field `colour`"),
             (8, "archive.path: path \"\" must name the archive's file"),
             (9, "archive.busy_timeout: must be between 1ms and 1h"),
             (12, "http.user_agent"),
-            (15, "retry.pending_delay: must be between 1s and 30days"),
+            (15, "retry.pending_delay: must be between 1s and 30d"),
             (16, "retry.attempts: must be between 1 and 20"),
             (21, "never fires"),
-            (22, "section[1].jitter: too long: at most 1day"),
+            (22, "section[1].jitter: too long: at most 1d"),
             (26, "invalid schedule"),
             // Needs the whole file: found although line 26 was wrong too.
             (25, "neither a `path`"),

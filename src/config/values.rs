@@ -35,7 +35,11 @@ impl<'de> Deserialize<'de> for Dur {
 fn dur_in<'de, D: Deserializer<'de>>(d: D, min: Duration, max: Duration) -> Result<Dur, D::Error> {
     let v = Dur::deserialize(d)?;
     if v.0 < min || v.0 > max {
-        let show = |x: Duration| humantime::format_duration(x).to_string();
+        // Whole days as days: humantime writes 3650d as "9years 11months...".
+        let show = |x: Duration| match x.as_secs() {
+            s if s >= DAY && s % DAY == 0 => format!("{}d", s / DAY),
+            _ => humantime::format_duration(x).to_string(),
+        };
         return Err(serde::de::Error::custom(if min.is_zero() {
             format!("too long: at most {}, not {v:?}", show(max))
         } else {
@@ -73,7 +77,7 @@ pub mod ranges {
         min_delay: Duration::ZERO, s(HOUR);
         catch_up_delay: Duration::ZERO, s(DAY);
         grace_period: Duration::ZERO, s(HOUR);
-        revisit_window: Duration::ZERO, s(3650 * DAY);
+        revisit_window: Duration::ZERO, s(36500 * DAY);
         revisit_interval: s(MINUTE), s(3650 * DAY);
         retry_delay: Duration::ZERO, s(DAY);
         pending_delay: s(SECOND), s(30 * DAY);

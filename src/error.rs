@@ -144,8 +144,13 @@ pub enum ArchiveError {
     Panicked { what: &'static str },
     #[error("the archive writer has stopped; the last error it logged says why")]
     WriterGone,
-    #[error("{path} already exists: back up to a new file")]
+    #[error("{path} already exists (or is a symlink): back up to a new file")]
     BackupExists { path: PathBuf },
+    #[error("cannot put the backup at {path} (is its folder writable?)")]
+    Backup {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// The archive's file is no longer the one this process opened, or is
     /// damaged: nothing more is written (see `why`).
     #[error("{why}")]

@@ -324,6 +324,38 @@ fn search_finds_archived_articles_with_rank_and_snippet() {
 }
 
 #[test]
+fn search_refuses_limit_0_cuts_long_fields_and_never_echoes_escapes() {
+    let s = setup(1);
+    crawl(&s, &[]);
+    let cfg = s.config.to_str().expect("path");
+    let out = common::cli(&["search", "--config", cfg, "--limit", "0", "bill"]);
+    assert_eq!(out.status.code(), Some(2), "a usage error, not 'no matches'");
+    assert!(common::stderr(&out).contains("--limit"));
+
+    // A 1 MB headline (a hostile page in an older archive).
+    let long = format!("Data protection {}", "x".repeat(1 << 20));
+    db(&s.db)
+        .execute(
+            "UPDATE articles SET title = ?1 WHERE url LIKE '%10915012'",
+            [&long],
+        )
+        .expect("update");
+    let out = common::cli(&["search", "--config", cfg, "--limit", "1", "protection"]);
+    let text = common::stdout(&out);
+    assert!(text.len() < 2_000, "{} bytes", text.len());
+    assert!(text.contains("Data protection xxx") && text.contains('…'));
+    let out = common::cli(&["search", "--config", cfg, "--json", "--limit", "1", "protection"]);
+    assert!(common::stdout(&out).len() > 1 << 20, "json keeps it whole");
+
+    // FTS5 quotes the token it stopped at: here the escape itself.
+    let out = common::cli(&["search", "--config", cfg, "\u{1b}]0;owned\u{7}:y"]);
+    let err = common::stderr(&out);
+    assert!(!out.status.success());
+    assert!(!err.contains('\u{1b}') && !err.contains('\u{7}'), "{err:?}");
+    assert!(err.contains("near \"\\u{1b}\""), "{err}");
+}
+
+#[test]
 fn a_site_that_does_not_answer_is_said_once_and_fails_the_command() {
     let s = setup(1);
     // Point the config at a port nothing listens on.

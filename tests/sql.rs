@@ -200,6 +200,40 @@ fn backup_is_a_consistent_copy_and_never_overwrites() {
     assert!(common::stderr(&out).contains("already exists"));
 }
 
+#[test]
+fn a_backup_never_leaves_a_partial_file_nor_writes_through_a_symlink() {
+    let e = crawled();
+    // What a killed backup left: its partial file and journal.
+    let copy = e.dir.path().join("copy.db");
+    let partial = e.dir.path().join(".copy.db.partial");
+    std::fs::write(&partial, b"half a database").expect("partial");
+    std::fs::write(e.dir.path().join(".copy.db.partial-journal"), b"j").expect("journal");
+    e.ok(&["backup", copy.to_str().expect("path")]);
+    let names: Vec<String> = std::fs::read_dir(e.dir.path())
+        .expect("dir")
+        .filter_map(|d| d.ok().map(|d| d.file_name().to_string_lossy().into_owned()))
+        .filter(|n| n.contains("copy"))
+        .collect();
+    assert_eq!(names, ["copy.db"], "no partial file or journal left");
+    let n: i64 = Connection::open(&copy)
+        .and_then(|c| c.query_row("SELECT count(*) FROM articles", [], |r| r.get(0)))
+        .expect("count");
+    assert_eq!(n, 6);
+
+    // A dangling symlink: refused, and nothing written where it points.
+    let link = e.dir.path().join("link.db");
+    let target = e.dir.path().join("elsewhere.db");
+    std::os::unix::fs::symlink(&target, &link).expect("symlink");
+    let out = e.run(&["backup", link.to_str().expect("path")]);
+    assert!(!out.status.success());
+    assert!(common::stderr(&out).contains("or is a symlink"), "{}", common::stderr(&out));
+    assert!(!target.exists());
+
+    // A folder it cannot write: an error, no partial file anywhere.
+    let out = e.run(&["backup", "/proc/no-such-dir/copy.db"]);
+    assert!(!out.status.success());
+}
+
 /// A mirror of many articles, so a crawl writes for a while.
 fn mirror(total: u64) -> Server {
     let template = std::fs::read_to_string(common::fixtures().join("site/article/10915012.html"))

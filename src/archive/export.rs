@@ -138,18 +138,67 @@ impl Archive {
 
     /// A consistent copy of the archive at `dest` (which must not exist),
     /// taken in one read transaction while writers go on (`VACUUM INTO`).
+    /// It is written under a temporary name beside `dest` and renamed at
+    /// the end, so a failed or killed backup never leaves a partial `dest`
+    /// (the next one clears what it left). A symlink at `dest`, dangling or
+    /// not, counts as existing: nothing is written through it.
     pub fn backup(&self, dest: &Path) -> Result<(), ArchiveError> {
-        if dest.exists() {
-            return Err(ArchiveError::BackupExists {
-                path: dest.to_path_buf(),
-            });
+        let exists = || ArchiveError::BackupExists {
+            path: dest.to_path_buf(),
+        };
+        if dest.symlink_metadata().is_ok() {
+            return Err(exists());
         }
-        let target = dest.to_string_lossy().into_owned();
-        self.conn
-            .execute("VACUUM INTO ?1", [target])
-            .map_err(ArchiveError::sql("backing up"))?;
-        Ok(())
+        let temp = partial_path(dest);
+        let journal = sidecar(&temp, "-journal");
+        let clear = || {
+            let _ = std::fs::remove_file(&temp);
+            let _ = std::fs::remove_file(&journal);
+        };
+        clear();
+        let io = |source| ArchiveError::Backup {
+            path: dest.to_path_buf(),
+            source,
+        };
+        let written = self
+            .conn
+            .execute("VACUUM INTO ?1", [temp.to_string_lossy()])
+            .map_err(ArchiveError::sql("backing up"));
+        if let Err(e) = written {
+            clear();
+            return Err(e);
+        }
+        // No clobbering: a file that appeared at `dest` meanwhile stays.
+        let placed = std::fs::hard_link(&temp, dest).or_else(|e| {
+            if dest.symlink_metadata().is_ok() {
+                Err(e)
+            } else {
+                std::fs::rename(&temp, dest)
+            }
+        });
+        let result = match placed {
+            Ok(()) => Ok(()),
+            Err(_) if dest.symlink_metadata().is_ok() && temp.exists() => Err(exists()),
+            Err(e) => Err(io(e)),
+        };
+        clear();
+        result
     }
+}
+
+/// `.NAME.partial` beside `dest`: the backup while it is being written.
+fn partial_path(dest: &Path) -> std::path::PathBuf {
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "backup".into());
+    dest.with_file_name(format!(".{name}.partial"))
+}
+
+fn sidecar(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(suffix);
+    std::path::PathBuf::from(p)
 }
 
 /// A CSV field, quoted when it must be (RFC 4180).

@@ -68,7 +68,8 @@ enum Command {
         /// text (highlighted on a terminal), json (one object per line) or csv.
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
-        #[arg(long, default_value_t = 20)]
+        /// Matches shown, 1 to 10000.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
         limit: u32,
         /// Only articles of this section (e.g. National).
         #[arg(long)]

@@ -48,10 +48,10 @@ pub fn search_hits(
                     out,
                     "{:>7.2}  {date:20}  {:12}  {}\n          {}\n          {}",
                     h.rank,
-                    printable(h.section.as_deref().unwrap_or("-")),
-                    printable(&h.title),
-                    printable(&h.snippet),
-                    printable(&h.url)
+                    printable(&cut(h.section.as_deref().unwrap_or("-"), 40)),
+                    printable(&cut(&h.title, 200)),
+                    printable(&cut(&h.snippet, 400)),
+                    printable(&cut(&h.url, 300))
                 )?;
             }
         }
@@ -60,6 +60,15 @@ pub fn search_hits(
         eprintln!("no matches for {query:?}");
     }
     Ok(())
+}
+
+/// At most `max` characters of `s` for a line on a terminal, with `…`
+/// when cut (a page may have a 1 MB headline; json and csv keep it whole).
+pub fn cut(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(max) {
+        None => std::borrow::Cow::Borrowed(s),
+        Some((at, _)) => std::borrow::Cow::Owned(format!("{}…", &s[..at])),
+    }
 }
 
 /// Text as a terminal or a spreadsheet may show it: control characters

@@ -772,3 +772,35 @@ fn health_says_503_when_the_archive_is_overwritten_in_place() {
         "not an SQLite database",
     );
 }
+
+#[test]
+fn status_after_sigkill_says_the_run_was_interrupted_and_no_run_is_next() {
+    let server = common::fast_fixture_server();
+    server.slow_down("/article/", Duration::from_secs(4));
+    let mut d = start(&server, &[("National", "0 0 1 1 *")]);
+    wait_for(
+        "an article request in flight",
+        Duration::from_secs(10),
+        || server.targets().iter().any(|t| t.starts_with("/article/")),
+    );
+    let cfg = d.config();
+    let status = || common::stdout(&common::cli(&["status", "--config", cfg.to_str().expect("path")]));
+    let alive = status();
+    let line = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("National"))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(line(&alive).contains(" running "), "{alive}");
+    assert!(line(&alive).contains("-01-01 00:00"), "next run shown: {alive}");
+    let pid = d.child.id();
+    d.signal("KILL");
+    let _ = d.child.wait();
+    let after = line(&status());
+    assert!(
+        after.contains(&format!("interrupted (pid {pid} is gone)")),
+        "{after}"
+    );
+    assert!(after.contains("- (no daemon)"), "{after}");
+}

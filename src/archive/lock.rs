@@ -97,14 +97,23 @@ impl ArchiveLock {
         super::FileIdentity::of(archive, &self.archive_file)
     }
 
-    /// Who holds the lock of `archive` now, if anyone.
+    /// Who holds the lock of `archive` now, if anyone. Call it before this
+    /// process opens the archive with SQLite: it opens and closes a
+    /// descriptor of the archive file, which drops this process's `fcntl`
+    /// locks on it.
     pub fn holder(archive: &Path) -> Option<LockHolder> {
         let path = ArchiveLock::path_for(archive);
-        let mut file = File::open(&path).ok()?;
-        match file.try_lock_shared() {
-            Ok(()) => None,
-            Err(TryLockError::WouldBlock) => Some(holder(&mut file)),
-            Err(TryLockError::Error(_)) => None,
+        let mut file = File::open(&path).ok();
+        if let Some(f) = file.as_mut() {
+            if let Err(TryLockError::WouldBlock) = f.try_lock_shared() {
+                return Some(holder(f));
+            }
+        }
+        // The .lock file may have been deleted: the archive's own lock counts.
+        let db = File::open(archive).ok()?;
+        match db.try_lock_shared() {
+            Err(TryLockError::WouldBlock) => Some(LockHolder(String::new())),
+            _ => None,
         }
     }
 }

@@ -25,6 +25,8 @@ pub struct RunRow {
     pub drift: Option<String>,
     /// List pages and feeds that answered (200 or 304).
     pub answered: i64,
+    /// The process that ran it.
+    pub pid: Option<i64>,
 }
 
 /// How a run ended, to be written in its row.
@@ -146,7 +148,7 @@ impl Archive {
             .prepare_cached(
                 "SELECT started_at, finished_at, status, new_articles, new_revisions, failures, error,
                         extracted, fallbacks, drift,
-                        pages + not_modified + feeds + feeds_not_modified
+                        pages + not_modified + feeds + feeds_not_modified, pid
                  FROM crawl_runs WHERE section = ?1 ORDER BY id DESC LIMIT 50",
             )
             .map_err(e)?;
@@ -164,6 +166,7 @@ impl Archive {
                     fallbacks: r.get(8)?,
                     drift: r.get(9)?,
                     answered: r.get(10)?,
+                    pid: r.get(11)?,
                 })
             })
             .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())

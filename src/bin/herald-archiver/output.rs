@@ -137,6 +137,10 @@ pub fn check_config(path: &Path, config: &Config) -> Result<()> {
 
 /// Each section's schedule, last run, backlog and health, and the archive's size.
 pub fn status(config: &Config) -> Result<()> {
+    // A live writer always holds the archive's lock: without one, a run
+    // still marked running was killed, and no daemon will run anything next.
+    // Asked before the archive is open here (see `ArchiveLock::holder`).
+    let writer = herald_archiver::archive::ArchiveLock::holder(&config.archive.path);
     let archive = Archive::open_readonly(&config.archive.path)?;
     let tz = config.scheduler.timezone.0;
     let now = chrono::Utc::now().with_timezone(&tz);
@@ -156,19 +160,31 @@ pub fn status(config: &Config) -> Result<()> {
         "BACKLOG"
     )?;
     let mut drifts = Vec::new();
+    let daemon = writer
+        .as_ref()
+        .is_some_and(|h| h.0.is_empty() || h.0.contains("herald-archiver run"));
     for s in &config.sections {
         let st = archive.section_status(&s.name)?;
-        let next = s
-            .schedule
-            .upcoming(now, 1)
-            .first()
-            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
-            .unwrap_or_default();
+        let next = if daemon {
+            s.schedule
+                .upcoming(now, 1)
+                .first()
+                .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_default()
+        } else {
+            "- (no daemon)".to_string()
+        };
         let last = st.last_run.as_ref().map_or("never".to_string(), |r| {
+            let status = match (r.status.as_str(), &writer) {
+                ("running", None) => format!(
+                    "interrupted (pid {} is gone)",
+                    r.pid.map_or("?".to_string(), |p| p.to_string())
+                ),
+                (other, _) => other.to_string(),
+            };
             let mut text = format!(
-                "{} {} +{} new +{} rev {} failed",
+                "{} {status} +{} new +{} rev {} failed",
                 local(&r.started_at),
-                r.status,
                 r.new_articles,
                 r.new_revisions,
                 r.failures

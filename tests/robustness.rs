@@ -210,6 +210,38 @@ fn a_body_or_headline_of_control_characters_alone_is_refused() {
     .is_ok());
 }
 
+#[test]
+fn dates_from_the_future_are_no_dates_and_an_article_has_both_or_neither() {
+    let site = SiteUrls::new(Url::parse("http://127.0.0.1:1/").expect("url"));
+    let profile = Profile::herald();
+    let page = Url::parse("https://www.koreaherald.com/article/10915012").expect("url");
+    let html = std::fs::read_to_string(common::fixtures().join("site/article/10915012.html"))
+        .expect("fixture");
+    let record = |html: &str| extract::article(html, Some(&page), &profile, &site).expect("article");
+
+    // Every published time says 2099: the layers that say 2099 are skipped.
+    let future = html
+        .replace("2026-11-27T16:02:00+09:00", "2099-11-27T16:02:00+09:00")
+        .replace("Published : Nov. 27, 2026", "Published : Nov. 27, 2099");
+    let r = record(&future);
+    assert_eq!(r.published_at.as_deref(), Some("2026-11-27T09:40:00Z"), "the updated time, not 2099");
+    assert_eq!(r.updated_at.as_deref(), Some("2026-11-27T09:40:00Z"));
+
+    // Every time garbage or future: neither is set (not one of the two).
+    let none = future
+        .replace("2026-11-27T18:40:00+09:00", "2099-11-27T18:40:00+09:00")
+        .replace("Updated : Nov. 27, 2026", "Updated : Nov. 27, 2099");
+    let r = record(&none);
+    assert_eq!((r.published_at, r.updated_at), (None, None));
+
+    // A garbage published time with a good updated one: both set.
+    let garbage = html
+        .replace("2026-11-27T16:02:00+09:00", "not a date")
+        .replace("Published : Nov. 27, 2026 - 16:02", "Published : soon");
+    let r = record(&garbage);
+    assert!(r.published_at.is_some() && r.updated_at.is_some(), "{r:?}");
+}
+
 /// Hostile shapes aimed at the page rules (furniture, bylines, sections,
 /// captions, dates): deep nesting, huge lists, attributes missing where the
 /// rules look for them. Each page must come back, without a panic, in

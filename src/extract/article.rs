@@ -579,6 +579,16 @@ fn fields(
             found
         }
     };
+    // Both or neither: a page whose published time is unreadable but gives
+    // an updated one was published by then.
+    let published_at = match published_at {
+        Some(t) => Some(t),
+        None => first(
+            notes,
+            "published_at",
+            [(Layer::Page, Rule::Named("the updated time"), updated_at)],
+        ),
+    };
 
     let images = {
         let from_selector = if body_el.is_some() {

@@ -381,8 +381,8 @@ fn is_name(n: &str) -> bool {
     })
 }
 
-/// A line that only gives a date: "Published : Mar. 4, 2027 - 14:20",
-/// "Updated : ...", "Posted : 2027.03.10 09:12", "Last modified : ...", or a
+/// A line that only gives a date: "Published : Mar. 4, 2026 - 14:20",
+/// "Updated : ...", "Posted : 2026.03.10 09:12", "Last modified : ...", or a
 /// bare printed date. `None` when the line says more than that.
 pub(super) fn date_line(p: &str) -> Option<Times> {
     if p.chars().count() > 160 {
@@ -475,8 +475,8 @@ mod tests {
     fn furniture_goes_and_what_it_said_is_kept() {
         let c = clean(
             p(&[
-                "Published : March 4, 2027 - 14:20",
-                "Updated : March 4, 2027 - 17:05",
+                "Published : March 4, 2026 - 14:20",
+                "Updated : March 4, 2026 - 17:05",
                 "By Jeon Eun-byeol",
                 "(Photo: Yonhap)",
                 "Banks are preparing to tighten lending.",
@@ -506,11 +506,11 @@ mod tests {
         assert_eq!(c.authors, ["Jeon Eun-byeol"]);
         assert_eq!(
             c.published.map(|t| format_utc(&t)).as_deref(),
-            Some("2027-03-04T05:20:00Z")
+            Some("2026-03-04T05:20:00Z")
         );
         assert_eq!(
             c.updated.map(|t| format_utc(&t)).as_deref(),
-            Some("2027-03-04T08:05:00Z")
+            Some("2026-03-04T08:05:00Z")
         );
     }
 
@@ -557,10 +557,10 @@ mod tests {
             })
         };
         assert_eq!(
-            utc("Posted : 2027.03.10 09:12 Last modified : 2027.03.10 11:40"),
+            utc("Posted : 2026.03.10 09:12 Last modified : 2026.03.10 11:40"),
             Some((
-                "2027-03-10T00:12:00Z".to_string(),
-                "2027-03-10T02:40:00Z".to_string()
+                "2026-03-10T00:12:00Z".to_string(),
+                "2026-03-10T02:40:00Z".to_string()
             ))
         );
         assert_eq!(

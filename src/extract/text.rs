@@ -83,8 +83,24 @@ pub fn format_utc(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// Reads a time in any form the site prints; times without an offset are KST.
+/// Reads a time in any form the site prints; times without an offset are
+/// KST. A time that cannot be an article's is no time: one more than a day
+/// after now (pages are read as they are fetched; a 2099 date would make
+/// the article "young" and re-checked for ever) or before 1950 (The Korea
+/// Herald began in 1953).
 pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
+    parse_any_time(s).filter(plausible)
+}
+
+/// Whether `t` can be when an article was published or updated.
+pub fn plausible(t: &DateTime<Utc>) -> bool {
+    let earliest = NaiveDate::from_ymd_opt(1950, 1, 1)
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc());
+    *t <= Utc::now() + chrono::Duration::days(1) && earliest.is_none_or(|e| *t >= e)
+}
+
+fn parse_any_time(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();
     if s.is_empty() {
         return None;

@@ -516,16 +516,9 @@ fn a_section_whose_list_keeps_failing_backs_off_and_recovers() {
     assert_eq!(status, "ok");
 }
 
-#[test]
-fn a_list_page_with_thousands_of_links_costs_at_most_the_cap() {
-    let e = env(&["National"], "");
-    let text = std::fs::read_to_string(&e.config).expect("config");
-    std::fs::write(
-        &e.config,
-        text.replacen("max_pages = 1", "max_pages = 1\nmax_links_per_page = 40", 1),
-    )
-    .expect("config");
-    let links: String = (0..5_000)
+/// A National list page linking `n` articles the server does not have.
+fn list_of(n: u32) -> String {
+    let links: String = (0..n)
         .map(|i| {
             format!(
                 "<li><a href=\"/article/{}\">story {i}</a></li>",
@@ -533,29 +526,64 @@ fn a_list_page_with_thousands_of_links_costs_at_most_the_cap() {
             )
         })
         .collect();
-    let page = format!(
+    format!(
         "<html><body><article class=\"recent_news\"><ul class=\"news_list\">{links}</ul></article></body></html>"
-    );
-    e.server.script("/National", vec![Response::html(page)]);
-    let out = common::cli(&["crawl", "--config", e.config.to_str().expect("path")]);
-    assert!(out.status.success(), "{}", common::stderr(&out));
-    let article_requests = e
+    )
+}
+
+#[test]
+fn a_list_page_past_the_cap_is_refused_whole_and_its_links_are_not_lost() {
+    let e = env(&["National"], "");
+    let text = std::fs::read_to_string(&e.config).expect("config");
+    std::fs::write(
+        &e.config,
+        text.replacen("max_pages = 1", "max_pages = 1\nmax_links_per_page = 40", 1),
+    )
+    .expect("config");
+    e.server.script("/National", vec![Response::html(list_of(5_000)); 2]);
+    let (summary, _) = e.crawl_failing();
+    assert!(summary.contains("refused as hostile"), "{summary}");
+    let articles = |e: &Env| {
+        e.server
+            .targets()
+            .iter()
+            .filter(|t| t.starts_with("/article/2"))
+            .count()
+    };
+    assert_eq!(articles(&e), 0, "none of it taken");
+    let error: String = e
+        .db()
+        .query_row("SELECT error FROM crawl_runs ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
+        .expect("the run's error");
+    assert!(error.contains("5000 article links, more than [site] max_links_per_page = 40"), "{error}");
+    let status = common::cli(&["status", "--config", e.config.to_str().expect("path")]);
+    assert!(common::stdout(&status).contains("refused as hostile"));
+    // Its validators were not kept: the next run reads the page whole.
+    e.server.clear_log();
+    e.crawl_failing();
+    let list = e.server.requests().into_iter().find(|r| r.target == "/National");
+    assert_eq!(list.map(|r| r.if_none_match), Some(None));
+}
+
+#[test]
+fn a_list_page_of_thousands_of_links_under_the_cap_owes_every_one() {
+    // The case: 3,000 links, of which 300 were taken and 2,700 lost.
+    let e = env(&["National"], "pending_attempts = 1\n");
+    e.server.script("/National", vec![Response::html(list_of(3_000))]);
+    e.crawl();
+    // Each is asked once (the server has none of them: each is given up).
+    let asked = e
         .server
         .targets()
         .iter()
-        .filter(|t| t.starts_with("/article/"))
+        .filter(|t| t.starts_with("/article/2"))
         .count();
-    assert!(
-        article_requests <= 40,
-        "{article_requests} article requests"
+    assert_eq!(asked, 3_000);
+    assert_eq!(
+        e.count("SELECT count(*) FROM pending_fetches WHERE url LIKE '%/article/2%'"),
+        3_000
     );
-    assert!(article_requests > 0);
-    let warned = common::stderr(&out)
-        .lines()
-        .filter(|l| l.contains("max_links_per_page"))
-        .count();
-    assert_eq!(warned, 1, "one line for the page: {}", common::stderr(&out));
-    assert_eq!(e.last_run("links_found"), 40);
+    assert_eq!(e.last_run("links_found"), 3_000);
 }
 
 #[test]

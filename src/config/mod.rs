@@ -56,10 +56,14 @@ pub struct SiteConfig {
     /// A run goes past a section's `pages` while every link on a page is new, up to this.
     #[serde(default = "default_max_pages", deserialize_with = "values::ranges::max_pages")]
     pub max_pages: u32,
-    /// Article links taken from one list page, at most; a page with more
-    /// (a broken or hostile answer) gives its first this many, and the run
-    /// logs how many it left.
-    #[serde(default = "default_max_links_per_page")]
+    /// Article links one list page or feed may give; a page with more is
+    /// refused as hostile (the run fails saying so, nothing of it is taken
+    /// and its validators are not kept). A real list gives tens; a sitemap
+    /// up to 50,000.
+    #[serde(
+        default = "default_max_links_per_page",
+        deserialize_with = "values::ranges::max_links_per_page"
+    )]
     pub max_links_per_page: u32,
 }
 
@@ -322,7 +326,7 @@ fn default_max_pages() -> u32 {
     5
 }
 fn default_max_links_per_page() -> u32 {
-    300
+    10_000
 }
 fn default_pages() -> u32 {
     1

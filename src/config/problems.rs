@@ -288,9 +288,6 @@ fn checks(c: &Config, text: &str) -> Vec<Problem> {
     // Single values check their own range as they are read (values::ranges),
     // so they are reported with the rest of their table; what is left here
     // is what needs two settings at once.
-    if c.site.max_links_per_page == 0 {
-        bad("site", "max_links_per_page", "must be at least 1".into());
-    }
     if c.retry.section_backoff_max.0 < c.retry.section_backoff.0 {
         bad(
             "retry",

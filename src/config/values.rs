@@ -117,6 +117,7 @@ pub mod ranges {
         pending_attempts: 1, 1000;
         section_failures: 1, 1000;
         max_redirects: 0, 20;
+        max_links_per_page: 1, 1_000_000;
     }
 
     /// Bytes in `1 KiB..=1 GiB`.

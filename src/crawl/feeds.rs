@@ -54,7 +54,7 @@ impl Crawler {
             };
             result.feeds += 1;
             let (site, at) = (self.site.clone(), public.clone());
-            let mut found = match blocking(move || extract::feed(&body, &at, &site)).await? {
+            let found = match blocking(move || extract::feed(&body, &at, &site)).await? {
                 Ok(found) => found,
                 Err(e) => {
                     // Its validators are not kept: the next run reads it whole.
@@ -63,7 +63,11 @@ impl Crawler {
                     continue;
                 }
             };
-            result.skipped += self.cap_links(&mut found, &cx.section.name, &public);
+            if let Some(why) = self.too_many_links(&found, &public) {
+                result.validators.pop();
+                result.fail(format!("feed {why}"));
+                continue;
+            }
             result.feed_links += found.len() as u32;
             let urls: Vec<String> = found.iter().map(|l| l.canonical.to_string()).collect();
             // `since` only marks covered ground for a list reading.

@@ -231,7 +231,7 @@ impl Crawler {
             result.pages += 1;
             self.metrics.list_page_read();
             let (site, profile, at) = (self.site.clone(), self.profile.clone(), public.clone());
-            let mut found =
+            let found =
                 match blocking(move || extract::listing(&body, &at, &profile, &site)).await? {
                     Ok(found) => found,
                     Err(e) => {
@@ -239,7 +239,11 @@ impl Crawler {
                         return Ok(PageEnd::Stopped);
                     }
                 };
-            result.skipped += self.cap_links(&mut found, &name, &public);
+            if let Some(why) = self.too_many_links(&found, &public) {
+                result.validators.pop();
+                result.fail(format!("list page {page}: {why}"));
+                return Ok(PageEnd::Stopped);
+            }
             result.links_found += found.len() as u32;
             let urls: Vec<String> = found.iter().map(|l| l.canonical.to_string()).collect();
             let (since, at) = (reading.since.clone(), now());
@@ -279,23 +283,19 @@ impl Crawler {
         Ok(PageEnd::More)
     }
 
-    /// Keeps at most `[site] max_links_per_page` of the links one page or
-    /// feed gave; returns how many were left.
-    pub(super) fn cap_links(&self, found: &mut Vec<Link>, section: &str, from: &Url) -> u32 {
+    /// Why a page or feed is refused as hostile: more article links than
+    /// `[site] max_links_per_page`. Taking only some of them lost the rest
+    /// for good (the page's validators were saved, so the next run got a
+    /// 304); refused whole, the run fails with this, its validators are not
+    /// kept, and every link of a page under the cap goes to the backlog.
+    pub(super) fn too_many_links(&self, found: &[Link], from: &Url) -> Option<String> {
         let cap = self.config.site.max_links_per_page as usize;
-        if found.len() <= cap {
-            return 0;
-        }
-        tracing::warn!(
-            section,
-            %from,
-            links = found.len(),
-            kept = cap,
-            "more article links than [site] max_links_per_page; the rest are left"
-        );
-        let left = found.len() - cap;
-        found.truncate(cap);
-        left as u32
+        (found.len() > cap).then(|| {
+            format!(
+                "{from} gives {} article links, more than [site] max_links_per_page = {cap}: refused as hostile, none taken (raise the setting if the site really lists that many)",
+                found.len()
+            )
+        })
     }
 
     /// Puts new links in the section's backlog (with the reading's place,

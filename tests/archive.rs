@@ -159,6 +159,81 @@ fn same_content_under_another_address_is_one_article() {
 }
 
 #[test]
+fn the_same_body_under_another_headline_date_and_byline_is_its_own_article_linked_to_the_first() {
+    let (_d, mut archive) = open();
+    let (one, two) = (
+        "https://www.koreaherald.com/article/30000000",
+        "https://www.koreaherald.com/article/30000051",
+    );
+    let body = "Some 100 officials met.\n\nThey discussed trade.";
+    let first = record(one, "Officials meet on trade", body);
+    let mut second = record(two, "Trade talks open in Seoul", body);
+    second.published_at = Some("2026-11-28T01:00:00Z".into());
+    second.updated_at = Some("2026-11-28T02:00:00Z".into());
+    second.authors = vec!["Lee Jaeeun".into()];
+    second.subtitle = Some("A second story".into());
+    assert_eq!(archive.store(&first, &[one], "t1", None).expect("store"), Stored::New);
+    assert_eq!(archive.store(&second, &[two], "t2", None).expect("store"), Stored::New);
+    // No field of either page is lost: each is its own row, as it was read.
+    for r in [&first, &second] {
+        let row: (String, Option<String>, String, Option<String>, Option<String>, String) = archive
+            .connection()
+            .query_row(
+                "SELECT title, subtitle, authors, published_at, updated_at, body FROM articles WHERE url = ?1",
+                [&r.url],
+                |x| Ok((x.get(0)?, x.get(1)?, x.get(2)?, x.get(3)?, x.get(4)?, x.get(5)?)),
+            )
+            .expect("its own article");
+        let authors = serde_json::to_string(&r.authors).expect("json");
+        assert_eq!(
+            row,
+            (r.title.clone(), r.subtitle.clone(), authors, r.published_at.clone(), r.updated_at.clone(), r.body.clone())
+        );
+    }
+    // Linked as copies of one body, even with near-duplicate search off.
+    let linked: i64 = archive
+        .connection()
+        .query_row(
+            "SELECT count(*) FROM near_duplicates n JOIN articles a ON a.id = n.article_id
+             JOIN articles b ON b.id = n.duplicate_of
+             WHERE a.url = ?1 AND b.url = ?2 AND n.distance = 0",
+            [two, one],
+            |r| r.get(0),
+        )
+        .expect("link");
+    assert_eq!(linked, 1);
+}
+
+#[test]
+fn the_other_layout_of_the_same_story_is_not_an_edit() {
+    let (_d, mut archive) = open();
+    let legacy = "https://www.koreaherald.com/view.php?ud=20230330000512";
+    let body = "Some 100 officials met.\n\nThey discussed trade.";
+    let mut today = record(A, "Talks", body);
+    today.images = vec!["https://wimg.heraldcorp.com/news/cms/2023/03/30/p_P1.jpg".into()];
+    let mut old = record(legacy, "Talks", body);
+    old.images = vec!["http://res.heraldm.com/content/image/2023/03/30/20230330000512_0.jpg".into()];
+    old.layout = "g3".into();
+    // Fetched in turn, as `crawl --url` on each twice: one article, one revision.
+    let got: Vec<Stored> = [&today, &old, &today, &old]
+        .iter()
+        .map(|r| archive.store(r, &[&r.url], "t", None).expect("store"))
+        .collect();
+    assert_eq!(
+        got,
+        [Stored::New, Stored::NewAddress, Stored::Unchanged, Stored::Unchanged]
+    );
+    let revisions: i64 = archive
+        .connection()
+        .query_row("SELECT count(*) FROM article_revisions", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(revisions, 1);
+    // A new photo in the same layout is still an edit.
+    today.images = vec!["https://wimg.heraldcorp.com/news/cms/2023/03/30/p_P2.jpg".into()];
+    assert_eq!(archive.store(&today, &[A], "t5", None).expect("store"), Stored::NewRevision);
+}
+
+#[test]
 fn a_headline_correction_is_a_revision() {
     let (_d, mut archive) = open();
     archive

@@ -839,3 +839,21 @@ fn after_a_crawl_the_db_file_alone_is_the_whole_archive() {
     let left = std::fs::metadata(&wal).map_or(0, |m| m.len());
     assert_eq!(left, 0, "the WAL was checkpointed and truncated");
 }
+
+#[test]
+fn the_two_layouts_of_one_story_fetched_in_turn_make_one_revision() {
+    let s = setup(1);
+    let today = "https://www.koreaherald.com/article/10072519";
+    let legacy = "https://www.koreaherald.com/view.php?ud=20230330000512";
+    for url in [today, legacy, today, legacy] {
+        crawl(&s, &["--url", url]);
+    }
+    let conn = db(&s.db);
+    let story = "SELECT count(*) FROM article_revisions r JOIN articles a ON a.id = r.article_id
+                 WHERE a.url = 'https://www.koreaherald.com/article/10072519'";
+    assert_eq!(count(&conn, story), 1, "the layouts' photo names are not an edit");
+    assert_eq!(
+        count(&conn, "SELECT count(*) FROM article_urls WHERE url LIKE '%20230330000512'"),
+        1
+    );
+}

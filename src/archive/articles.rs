@@ -277,11 +277,7 @@ pub(super) fn store_in(
             Stored::NewRevision
         };
         (id, stored)
-    } else if let Some(id) = tx
-        .prepare_cached("SELECT id FROM articles WHERE content_hash = ?1 ORDER BY id LIMIT 1")
-        .and_then(|mut st| st.query_row([&hash], |r| r.get::<_, i64>(0)).optional())
-        .map_err(ArchiveError::sql("storing an article"))?
-    {
+    } else if let Some(id) = same_page_elsewhere(tx, record, &hash)? {
         // The same story under another address: prefer today's /article/N
         // form as the canonical address over a legacy view.php one.
         tx.prepare_cached(
@@ -306,6 +302,15 @@ pub(super) fn store_in(
         if near_bits > 0 {
             link_near_duplicates(tx, id, rev.simhash, near_bits, fetched_at)?;
         }
+        // The same body under another headline, date or byline is its own
+        // article (nothing either page said is lost), linked to the first
+        // at distance 0 even with near-duplicate search off.
+        tx.prepare_cached(
+            "INSERT OR IGNORE INTO near_duplicates (article_id, duplicate_of, distance, found_at)
+             SELECT ?1, id, 0, ?3 FROM articles WHERE content_hash = ?2 AND id <> ?1",
+        )
+        .and_then(|mut st| st.execute(params![id, hash, fetched_at]))
+        .map_err(ArchiveError::sql("linking a copy of the same body"))?;
         (id, Stored::New)
     };
 
@@ -324,6 +329,37 @@ pub(super) fn store_in(
             .map_err(ArchiveError::sql("storing an address"))?;
     }
     Ok((stored, id))
+}
+
+/// The article that is this same page under another address: the same
+/// body (content hash) with the same headline, sub-headline, byline and
+/// publication time (a mobile or legacy address, a tracking variant, the
+/// other layout of the story). Only the body the same is another article.
+fn same_page_elsewhere(
+    tx: &Connection,
+    record: &Record,
+    hash: &str,
+) -> Result<Option<i64>, ArchiveError> {
+    tx.prepare_cached(
+        "SELECT id FROM articles
+         WHERE content_hash = ?1 AND title = ?2 AND subtitle IS ?3 AND authors = ?4
+           AND published_at IS ?5
+         ORDER BY id LIMIT 1",
+    )
+    .and_then(|mut st| {
+        st.query_row(
+            params![
+                hash,
+                record.title,
+                record.subtitle,
+                to_json(&record.authors),
+                record.published_at
+            ],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()
+    })
+    .map_err(ArchiveError::sql("storing an article"))
 }
 
 /// Adds new articles to the full-text index, in one statement: each write
@@ -345,9 +381,11 @@ pub(super) fn index_new(tx: &Connection, ids: &[i64]) -> Result<(), ArchiveError
     Ok(())
 }
 
-/// Whether `record` differs from the archived state of article `id` in any
-/// field a reader sees: text, title, sub-title, authors, section,
-/// sub-section, dates, captions or images.
+/// Whether `record` differs from the archived state of article `id` in what
+/// the story says: text, title, sub-title, authors, section, sub-section,
+/// dates, captions, and its images when the same layout served both (the
+/// layouts of one story name the same photo differently: fetching its
+/// other address is not an edit).
 fn differs(tx: &Connection, id: i64, record: &Record, hash: &str) -> Result<bool, ArchiveError> {
     type Row = (
         String,
@@ -360,11 +398,12 @@ fn differs(tx: &Connection, id: i64, record: &Record, hash: &str) -> Result<bool
         Option<String>,
         String,
         String,
+        Option<String>,
     );
-    let old: Row = tx
+    let mut old: Row = tx
         .prepare_cached(
             "SELECT content_hash, title, subtitle, authors, section, subsection, published_at,
-                    updated_at, captions, images
+                    updated_at, captions, images, layout
              FROM articles WHERE id = ?1",
         )
         .and_then(|mut st| {
@@ -380,10 +419,16 @@ fn differs(tx: &Connection, id: i64, record: &Record, hash: &str) -> Result<bool
                     r.get(7)?,
                     r.get(8)?,
                     r.get(9)?,
+                    r.get(10)?,
                 ))
             })
         })
         .map_err(ArchiveError::sql("comparing with the archived article"))?;
+    let images = to_json(&record.images);
+    if old.10.as_deref() != Some(record.layout.as_str()) {
+        old.9.clone_from(&images);
+        old.10 = Some(record.layout.clone());
+    }
     let new: Row = (
         hash.to_string(),
         record.title.clone(),
@@ -394,7 +439,8 @@ fn differs(tx: &Connection, id: i64, record: &Record, hash: &str) -> Result<bool
         record.published_at.clone(),
         record.updated_at.clone(),
         to_json(&record.captions),
-        to_json(&record.images),
+        images,
+        Some(record.layout.clone()),
     );
     Ok(old != new)
 }

@@ -172,8 +172,14 @@ fn the_same_body_under_another_headline_date_and_byline_is_its_own_article_linke
     second.updated_at = Some("2026-11-28T02:00:00Z".into());
     second.authors = vec!["Lee Jaeeun".into()];
     second.subtitle = Some("A second story".into());
-    assert_eq!(archive.store(&first, &[one], "t1", None).expect("store"), Stored::New);
-    assert_eq!(archive.store(&second, &[two], "t2", None).expect("store"), Stored::New);
+    assert_eq!(
+        archive.store(&first, &[one], "t1", None).expect("store"),
+        Stored::New
+    );
+    assert_eq!(
+        archive.store(&second, &[two], "t2", None).expect("store"),
+        Stored::New
+    );
     // No field of either page is lost: each is its own row, as it was read.
     for r in [&first, &second] {
         let row: (String, Option<String>, String, Option<String>, Option<String>, String) = archive
@@ -187,7 +193,14 @@ fn the_same_body_under_another_headline_date_and_byline_is_its_own_article_linke
         let authors = serde_json::to_string(&r.authors).expect("json");
         assert_eq!(
             row,
-            (r.title.clone(), r.subtitle.clone(), authors, r.published_at.clone(), r.updated_at.clone(), r.body.clone())
+            (
+                r.title.clone(),
+                r.subtitle.clone(),
+                authors,
+                r.published_at.clone(),
+                r.updated_at.clone(),
+                r.body.clone()
+            )
         );
     }
     // Linked as copies of one body, even with near-duplicate search off.
@@ -212,7 +225,8 @@ fn the_other_layout_of_the_same_story_is_not_an_edit() {
     let mut today = record(A, "Talks", body);
     today.images = vec!["https://wimg.heraldcorp.com/news/cms/2023/03/30/p_P1.jpg".into()];
     let mut old = record(legacy, "Talks", body);
-    old.images = vec!["http://res.heraldm.com/content/image/2023/03/30/20230330000512_0.jpg".into()];
+    old.images =
+        vec!["http://res.heraldm.com/content/image/2023/03/30/20230330000512_0.jpg".into()];
     old.layout = "g3".into();
     // Fetched in turn, as `crawl --url` on each twice: one article, one revision.
     let got: Vec<Stored> = [&today, &old, &today, &old]
@@ -221,7 +235,12 @@ fn the_other_layout_of_the_same_story_is_not_an_edit() {
         .collect();
     assert_eq!(
         got,
-        [Stored::New, Stored::NewAddress, Stored::Unchanged, Stored::Unchanged]
+        [
+            Stored::New,
+            Stored::NewAddress,
+            Stored::Unchanged,
+            Stored::Unchanged
+        ]
     );
     let revisions: i64 = archive
         .connection()
@@ -230,7 +249,10 @@ fn the_other_layout_of_the_same_story_is_not_an_edit() {
     assert_eq!(revisions, 1);
     // A new photo in the same layout is still an edit.
     today.images = vec!["https://wimg.heraldcorp.com/news/cms/2023/03/30/p_P2.jpg".into()];
-    assert_eq!(archive.store(&today, &[A], "t5", None).expect("store"), Stored::NewRevision);
+    assert_eq!(
+        archive.store(&today, &[A], "t5", None).expect("store"),
+        Stored::NewRevision
+    );
 }
 
 #[test]

@@ -329,7 +329,11 @@ fn search_refuses_limit_0_cuts_long_fields_and_never_echoes_escapes() {
     crawl(&s, &[]);
     let cfg = s.config.to_str().expect("path");
     let out = common::cli(&["search", "--config", cfg, "--limit", "0", "bill"]);
-    assert_eq!(out.status.code(), Some(2), "a usage error, not 'no matches'");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "a usage error, not 'no matches'"
+    );
     assert!(common::stderr(&out).contains("--limit"));
 
     // A 1 MB headline (a hostile page in an older archive).
@@ -344,7 +348,15 @@ fn search_refuses_limit_0_cuts_long_fields_and_never_echoes_escapes() {
     let text = common::stdout(&out);
     assert!(text.len() < 2_000, "{} bytes", text.len());
     assert!(text.contains("Data protection xxx") && text.contains('…'));
-    let out = common::cli(&["search", "--config", cfg, "--json", "--limit", "1", "protection"]);
+    let out = common::cli(&[
+        "search",
+        "--config",
+        cfg,
+        "--json",
+        "--limit",
+        "1",
+        "protection",
+    ]);
     assert!(common::stdout(&out).len() > 1 << 20, "json keeps it whole");
 
     // FTS5 quotes the token it stopped at: here the escape itself.
@@ -851,9 +863,16 @@ fn the_two_layouts_of_one_story_fetched_in_turn_make_one_revision() {
     let conn = db(&s.db);
     let story = "SELECT count(*) FROM article_revisions r JOIN articles a ON a.id = r.article_id
                  WHERE a.url = 'https://www.koreaherald.com/article/10072519'";
-    assert_eq!(count(&conn, story), 1, "the layouts' photo names are not an edit");
     assert_eq!(
-        count(&conn, "SELECT count(*) FROM article_urls WHERE url LIKE '%20230330000512'"),
+        count(&conn, story),
+        1,
+        "the layouts' photo names are not an edit"
+    );
+    assert_eq!(
+        count(
+            &conn,
+            "SELECT count(*) FROM article_urls WHERE url LIKE '%20230330000512'"
+        ),
         1
     );
 }

@@ -705,7 +705,10 @@ fn health_notices(action: impl Fn(&Path), needle: &str) {
     }));
     assert!(waited.is_ok(), "still {answer}\n{}", d.log());
     assert!(answer.contains(needle), "the reason is given: {answer}");
-    assert!(answer.contains("stop herald-archiver"), "and what to do: {answer}");
+    assert!(
+        answer.contains("stop herald-archiver"),
+        "and what to do: {answer}"
+    );
     let (exit, _) = d.stop(Duration::from_secs(10));
     assert!(exit.success(), "{}", d.log());
     let log = d.log();
@@ -784,7 +787,13 @@ fn status_after_sigkill_says_the_run_was_interrupted_and_no_run_is_next() {
         || server.targets().iter().any(|t| t.starts_with("/article/")),
     );
     let cfg = d.config();
-    let status = || common::stdout(&common::cli(&["status", "--config", cfg.to_str().expect("path")]));
+    let status = || {
+        common::stdout(&common::cli(&[
+            "status",
+            "--config",
+            cfg.to_str().expect("path"),
+        ]))
+    };
     let alive = status();
     let line = |text: &str| {
         text.lines()
@@ -793,7 +802,10 @@ fn status_after_sigkill_says_the_run_was_interrupted_and_no_run_is_next() {
             .to_string()
     };
     assert!(line(&alive).contains(" running "), "{alive}");
-    assert!(line(&alive).contains("-01-01 00:00"), "next run shown: {alive}");
+    assert!(
+        line(&alive).contains("-01-01 00:00"),
+        "next run shown: {alive}"
+    );
     let pid = d.child.id();
     d.signal("KILL");
     let _ = d.child.wait();

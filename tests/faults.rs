@@ -540,7 +540,8 @@ fn a_list_page_past_the_cap_is_refused_whole_and_its_links_are_not_lost() {
         text.replacen("max_pages = 1", "max_pages = 1\nmax_links_per_page = 40", 1),
     )
     .expect("config");
-    e.server.script("/National", vec![Response::html(list_of(5_000)); 2]);
+    e.server
+        .script("/National", vec![Response::html(list_of(5_000)); 2]);
     let (summary, _) = e.crawl_failing();
     assert!(summary.contains("refused as hostile"), "{summary}");
     let articles = |e: &Env| {
@@ -553,15 +554,26 @@ fn a_list_page_past_the_cap_is_refused_whole_and_its_links_are_not_lost() {
     assert_eq!(articles(&e), 0, "none of it taken");
     let error: String = e
         .db()
-        .query_row("SELECT error FROM crawl_runs ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
+        .query_row(
+            "SELECT error FROM crawl_runs ORDER BY id DESC LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
         .expect("the run's error");
-    assert!(error.contains("5000 article links, more than [site] max_links_per_page = 40"), "{error}");
+    assert!(
+        error.contains("5000 article links, more than [site] max_links_per_page = 40"),
+        "{error}"
+    );
     let status = common::cli(&["status", "--config", e.config.to_str().expect("path")]);
     assert!(common::stdout(&status).contains("refused as hostile"));
     // Its validators were not kept: the next run reads the page whole.
     e.server.clear_log();
     e.crawl_failing();
-    let list = e.server.requests().into_iter().find(|r| r.target == "/National");
+    let list = e
+        .server
+        .requests()
+        .into_iter()
+        .find(|r| r.target == "/National");
     assert_eq!(list.map(|r| r.if_none_match), Some(None));
 }
 
@@ -569,7 +581,8 @@ fn a_list_page_past_the_cap_is_refused_whole_and_its_links_are_not_lost() {
 fn a_list_page_of_thousands_of_links_under_the_cap_owes_every_one() {
     // The case: 3,000 links, of which 300 were taken and 2,700 lost.
     let e = env(&["National"], "pending_attempts = 1\n");
-    e.server.script("/National", vec![Response::html(list_of(3_000))]);
+    e.server
+        .script("/National", vec![Response::html(list_of(3_000))]);
     e.crawl();
     // Each is asked once (the server has none of them: each is given up).
     let asked = e
@@ -892,7 +905,10 @@ fn crawl_stuck_on_a_drip(grace: &str) -> (Env, std::process::Child) {
         .expect("crawl starts");
     let start = Instant::now();
     while !e.server.targets().iter().any(|t| t == BILL) {
-        assert!(start.elapsed() < Duration::from_secs(20), "bill never asked");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "bill never asked"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     std::thread::sleep(Duration::from_millis(300));
@@ -993,8 +1009,14 @@ fn a_robots_txt_over_the_cap_is_followed_for_its_first_part() {
     let err = common::stderr(&out);
     assert!(err.contains("first 512 KiB are followed"), "{err}");
     let targets = e.server.targets();
-    assert!(!targets.iter().any(|t| t.starts_with("/National")), "{targets:?}");
-    assert!(targets.contains(&"/article/10999999".to_string()), "{targets:?}");
+    assert!(
+        !targets.iter().any(|t| t.starts_with("/National")),
+        "{targets:?}"
+    );
+    assert!(
+        targets.contains(&"/article/10999999".to_string()),
+        "{targets:?}"
+    );
 }
 
 #[test]

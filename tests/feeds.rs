@@ -380,7 +380,12 @@ fn a_feed_past_the_cap_is_refused_whole_and_fails_the_run() {
         vec![Response::status(200, feed).content_type("application/rss+xml")],
     );
     let out = e.crawl();
-    assert_eq!(out.status.code(), Some(1), "the run fails: {}", common::stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the run fails: {}",
+        common::stderr(&out)
+    );
     let article_requests = e
         .server
         .targets()
@@ -392,11 +397,18 @@ fn a_feed_past_the_cap_is_refused_whole_and_fails_the_run() {
     assert_eq!((status.as_str(), links), ("failed", 0));
     let error = error.unwrap_or_default();
     assert!(
-        error.contains("5000 article links, more than [site] max_links_per_page = 40: refused as hostile"),
+        error.contains(
+            "5000 article links, more than [site] max_links_per_page = 40: refused as hostile"
+        ),
         "{error}"
     );
     // The list pages' links are archived all the same.
-    assert!(e.count("SELECT count(*) FROM articles WHERE url = ?1", "https://www.koreaherald.com/article/10915012") == 1);
+    assert!(
+        e.count(
+            "SELECT count(*) FROM articles WHERE url = ?1",
+            "https://www.koreaherald.com/article/10915012"
+        ) == 1
+    );
 }
 
 #[test]

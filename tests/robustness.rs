@@ -217,14 +217,19 @@ fn dates_from_the_future_are_no_dates_and_an_article_has_both_or_neither() {
     let page = Url::parse("https://www.koreaherald.com/article/10915012").expect("url");
     let html = std::fs::read_to_string(common::fixtures().join("site/article/10915012.html"))
         .expect("fixture");
-    let record = |html: &str| extract::article(html, Some(&page), &profile, &site).expect("article");
+    let record =
+        |html: &str| extract::article(html, Some(&page), &profile, &site).expect("article");
 
     // Every published time says 2099: the layers that say 2099 are skipped.
     let future = html
         .replace("2026-11-27T16:02:00+09:00", "2099-11-27T16:02:00+09:00")
         .replace("Published : Nov. 27, 2026", "Published : Nov. 27, 2099");
     let r = record(&future);
-    assert_eq!(r.published_at.as_deref(), Some("2026-11-27T09:40:00Z"), "the updated time, not 2099");
+    assert_eq!(
+        r.published_at.as_deref(),
+        Some("2026-11-27T09:40:00Z"),
+        "the updated time, not 2099"
+    );
     assert_eq!(r.updated_at.as_deref(), Some("2026-11-27T09:40:00Z"));
 
     // Every time garbage or future: neither is set (not one of the two).

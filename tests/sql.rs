@@ -226,7 +226,11 @@ fn a_backup_never_leaves_a_partial_file_nor_writes_through_a_symlink() {
     std::os::unix::fs::symlink(&target, &link).expect("symlink");
     let out = e.run(&["backup", link.to_str().expect("path")]);
     assert!(!out.status.success());
-    assert!(common::stderr(&out).contains("or is a symlink"), "{}", common::stderr(&out));
+    assert!(
+        common::stderr(&out).contains("or is a symlink"),
+        "{}",
+        common::stderr(&out)
+    );
     assert!(!target.exists());
 
     // A folder it cannot write: an error, no partial file anywhere.

@@ -120,7 +120,10 @@ mod tests {
 
         std::fs::remove_file(&wal).expect("rm wal");
         let err = id.check().unwrap_err();
-        assert!(err.contains("write-ahead log") && err.contains("deleted"), "{err}");
+        assert!(
+            err.contains("write-ahead log") && err.contains("deleted"),
+            "{err}"
+        );
         std::fs::write(&wal, b"w").expect("a new wal");
         assert!(id.check().unwrap_err().contains("replaced"));
 

@@ -599,7 +599,9 @@ mod tests {
         };
         health.record(path, &malformed);
         health.ok();
-        let why = health.last_error().expect("still unhealthy after a good write");
+        let why = health
+            .last_error()
+            .expect("still unhealthy after a good write");
         assert!(why.contains("damaged"), "{why}");
         assert!(health.check_file().is_err());
     }

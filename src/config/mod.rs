@@ -54,7 +54,10 @@ pub struct SiteConfig {
     #[serde(default = "default_pagination")]
     pub pagination: Pagination,
     /// A run goes past a section's `pages` while every link on a page is new, up to this.
-    #[serde(default = "default_max_pages", deserialize_with = "values::ranges::max_pages")]
+    #[serde(
+        default = "default_max_pages",
+        deserialize_with = "values::ranges::max_pages"
+    )]
     pub max_pages: u32,
     /// Article links one list page or feed may give; a page with more is
     /// refused as hostile (the run fails saying so, nothing of it is taken
@@ -83,15 +86,24 @@ pub struct ArchiveConfig {
     pub near_duplicate_bits: NearBits,
     /// The daemon optimises the full-text index, refreshes query statistics
     /// and truncates the WAL this often.
-    #[serde(default = "default_maintenance", deserialize_with = "values::ranges::maintenance_every")]
+    #[serde(
+        default = "default_maintenance",
+        deserialize_with = "values::ranges::maintenance_every"
+    )]
     pub maintenance_every: Dur,
     /// The daemon checkpoints the WAL this often, so it stays small even
     /// while readers come and go.
-    #[serde(default = "default_checkpoint", deserialize_with = "values::ranges::checkpoint_every")]
+    #[serde(
+        default = "default_checkpoint",
+        deserialize_with = "values::ranges::checkpoint_every"
+    )]
     pub checkpoint_every: Dur,
     /// How long a write waits for another process's lock before the archive
     /// reports it locked.
-    #[serde(default = "default_busy_timeout", deserialize_with = "values::ranges::busy_timeout")]
+    #[serde(
+        default = "default_busy_timeout",
+        deserialize_with = "values::ranges::busy_timeout"
+    )]
     pub busy_timeout: Dur,
 }
 
@@ -355,7 +367,10 @@ fn read_capped(path: &Path) -> Result<String, ConfigError> {
     String::from_utf8(bytes).map_err(|e| {
         read_err(std::io::Error::new(
             std::io::ErrorKind::InvalidData,
-            format!("not UTF-8 text (byte {}): a config file is TOML text", e.utf8_error().valid_up_to()),
+            format!(
+                "not UTF-8 text (byte {}): a config file is TOML text",
+                e.utf8_error().valid_up_to()
+            ),
         ))
     })
 }
@@ -498,7 +513,9 @@ schedule = "61 * * * *"
     #[test]
     fn a_config_file_past_the_cap_is_refused_without_reading_it_whole() {
         // /dev/zero never ends: read whole, it filled memory.
-        let err = Config::load(Path::new("/dev/zero")).unwrap_err().to_string();
+        let err = Config::load(Path::new("/dev/zero"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("larger than 1048576 bytes"), "{err}");
     }
 

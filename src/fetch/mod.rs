@@ -252,8 +252,7 @@ impl Fetcher {
         let status = resp.status();
         stats.response(status);
         tracing::debug!(%url, status = status.as_u16(), "GET");
-        let conditional =
-            validators.is_some_and(|v| v.etag.is_some() || v.last_modified.is_some());
+        let conditional = validators.is_some_and(|v| v.etag.is_some() || v.last_modified.is_some());
         if status == StatusCode::NOT_MODIFIED && conditional {
             self.metrics.observe_fetch(started.elapsed());
             return Ok(Step::Done(Page::NotModified));

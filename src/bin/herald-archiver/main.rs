@@ -275,12 +275,12 @@ fn main() -> ExitCode {
             // a lock held past busy_timeout), as README says: nothing was
             // lost, and a script can wait and run again.
             let no_writes = e.chain().any(|c| {
-                let archive = c
-                    .downcast_ref::<herald_archiver::error::ArchiveError>()
-                    .or(match c.downcast_ref::<herald_archiver::error::Error>() {
+                let archive = c.downcast_ref::<herald_archiver::error::ArchiveError>().or(
+                    match c.downcast_ref::<herald_archiver::error::Error>() {
                         Some(herald_archiver::error::Error::Archive(a)) => Some(a),
                         _ => None,
-                    });
+                    },
+                );
                 archive.is_some_and(|a| a.is_full_or_locked())
             });
             if no_writes {

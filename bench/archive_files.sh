@@ -8,14 +8,16 @@
 #
 #   bench/archive_files.sh [BINARY]
 #
-# BINARY defaults to target/release/herald-archiver (built if missing).
+# BINARY defaults to target/release/herald-archiver, built from this checkout.
 # Cases: rm archive.db*, mv a copy over it, rm archive.db-wal, cp a
 # non-database over it in place, rm archive.db.lock with a second crawl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${1:-target/release/herald-archiver}
-if [[ ! -x $bin ]]; then
+if [[ $# -ge 1 ]]; then
+  bin=$1
+else
   cargo build --release --quiet --bin herald-archiver
+  bin=target/release/herald-archiver
 fi
 cargo build --release --quiet --example mirror_server
 work=$(mktemp -d)

@@ -816,3 +816,53 @@ fn status_after_sigkill_says_the_run_was_interrupted_and_no_run_is_next() {
     );
     assert!(after.contains("- (no daemon)"), "{after}");
 }
+
+#[test]
+fn a_reader_closing_its_connection_never_takes_the_daemons_wal_away() {
+    // Closing any descriptor of a file drops the process's fcntl locks on it:
+    // had the daemon opened and closed the archive to check it, a copy
+    // made with `VACUUM INTO` would find itself the last connection on
+    // closing and delete the daemon's WAL (seen with bench/archive_files.sh).
+    let mirror = common::mirror::Mirror::start(3000, Duration::ZERO);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    mirror.config(dir.path(), 30, 30, "");
+    let path = dir.path().join("herald.toml");
+    let text = std::fs::read_to_string(&path)
+        .expect("config")
+        .replace("schedule = \"0 3 * * *\"", "schedule = \"* * * * * *\"")
+        + &format!("\n[daemon]\nmetrics_addr = \"127.0.0.1:{port}\"\ngrace_period = \"1s\"\n");
+    std::fs::write(&path, text).expect("config");
+    let db = dir.path().join("archive.db");
+    let copy = dir.path().join("copy.db");
+    let mut d = spawn(dir);
+    wait_for("the daemon to archive", Duration::from_secs(20), || {
+        count_at(&db, "SELECT count(*) FROM articles") >= 200
+    });
+    for _ in 0..3 {
+        let (ok, _) = http_get(port, "/healthz");
+        assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+        let _ = std::fs::remove_file(&copy);
+        // Python's sqlite3, as a user's script: it deleted the WAL.
+        let copied = Command::new("python3")
+            .args([
+                "-c",
+                "import sqlite3, sys; sqlite3.connect(sys.argv[1]).execute('VACUUM INTO ?', (sys.argv[2],))",
+            ])
+            .arg(&db)
+            .arg(&copy)
+            .status()
+            .expect("python3 runs");
+        assert!(copied.success());
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(
+            sidecar(&db, "-wal").exists(),
+            "the daemon's WAL was deleted"
+        );
+    }
+    let (ok, _) = http_get(port, "/healthz");
+    assert!(ok.starts_with("HTTP/1.1 200"), "{ok}");
+    let (exit, _) = d.stop(Duration::from_secs(10));
+    assert!(exit.success(), "{}", d.log());
+    integrity_at(&db);
+}

@@ -2,7 +2,10 @@
 //! `rm archive.db*`, `mv backup.db archive.db` or a deleted `-wal` leave the
 //! writer writing into an inode no one else can read: every commit after it
 //! is lost at stop, while the counts say it was archived. Checked before
-//! each batch and by `/healthz`; it costs two `stat` calls.
+//! each batch and by `/healthz`; it costs two `stat` calls and a 16-byte
+//! read through the writer's own descriptor. Nothing here opens the archive
+//! by its path: closing a descriptor of it would drop SQLite's locks (see
+//! `lock`).
 
 use std::fs::File;
 use std::os::unix::fs::MetadataExt;
@@ -16,6 +19,8 @@ type Id = (u64, u64);
 pub struct FileIdentity {
     path: PathBuf,
     db: Id,
+    /// A descriptor of the open archive, for its first bytes; never closed.
+    file: std::mem::ManuallyDrop<File>,
     /// The `-wal` file as first seen; the writer's connection keeps it for
     /// its whole life (SQLite deletes it only when the last one closes).
     wal: Mutex<Option<Id>>,
@@ -37,6 +42,7 @@ impl FileIdentity {
         let me = FileIdentity {
             path: path.to_path_buf(),
             db: id_of(&file.metadata()?),
+            file: std::mem::ManuallyDrop::new(file.try_clone()?),
             wal: Mutex::new(None),
         };
         me.note_wal();
@@ -76,10 +82,10 @@ impl FileIdentity {
         // here when it is no SQLite file at all, else by the "malformed"
         // errors of the runs (the file may be empty while the WAL holds all).
         let mut magic = [0u8; 16];
-        let read = File::open(&self.path).and_then(|mut f| {
-            use std::io::Read;
-            f.read(&mut magic)
-        });
+        let read = {
+            use std::os::unix::fs::FileExt;
+            self.file.read_at(&mut magic, 0)
+        };
         if read.is_ok_and(|n| n == magic.len()) && &magic != b"SQLite format 3\0" {
             return Err(format!(
                 "archive {shown} was overwritten, while this process had it open, with something that is not an SQLite database: {todo}"

@@ -7,10 +7,12 @@
 //! drops both locks when the process dies, however it dies, so a crash never
 //! leaves a stale lock behind.
 //!
-//! `flock` and SQLite's `fcntl` locks do not meet on Linux. The archive's
-//! descriptor is kept open until the process has closed its connections:
-//! closing a descriptor of a file drops every `fcntl` lock the process holds
-//! on it, SQLite's included.
+//! `flock` and SQLite's `fcntl` locks do not meet on Linux. But closing any
+//! descriptor of a file drops every `fcntl` lock the process holds on it,
+//! SQLite's included (the shared lock that tells another process's closing
+//! connection it is not the last, and must not delete the WAL). So the
+//! archive's descriptor is never closed: at the end its `flock` is released
+//! and the descriptor left open until the process exits.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, Write};
@@ -22,8 +24,9 @@ use crate::error::ArchiveError;
 pub struct ArchiveLock {
     file: File,
     path: PathBuf,
-    /// The archive file, flocked: the lock that counts.
-    archive_file: File,
+    /// The archive file, flocked: the lock that counts. Never closed (see
+    /// the module's note).
+    archive_file: std::mem::ManuallyDrop<File>,
 }
 
 /// Who holds an archive's lock, as it wrote itself into the lock file.
@@ -70,7 +73,7 @@ impl ArchiveLock {
         Ok(ArchiveLock {
             file,
             path,
-            archive_file: db,
+            archive_file: std::mem::ManuallyDrop::new(db),
         })
     }
 
@@ -88,7 +91,7 @@ impl ArchiveLock {
         Ok(ArchiveLock {
             file,
             path,
-            archive_file: db,
+            archive_file: std::mem::ManuallyDrop::new(db),
         })
     }
 
@@ -120,6 +123,7 @@ impl ArchiveLock {
 
 impl Drop for ArchiveLock {
     fn drop(&mut self) {
+        let _ = self.archive_file.unlock();
         let _ = self.file.set_len(0);
         let _ = self.file.unlock();
         tracing::debug!(lock = %self.path.display(), "archive lock released");

@@ -593,11 +593,19 @@ fn every_documented_example_query_runs_and_answers() {
     );
     s.server
         .script("/article/10915999", vec![Response::html(copy)]);
+    // The same body under another headline: its own article, linked at 0.
+    let retitled = bill.replace("10915012", "10915998").replace(
+        "Assembly passes revised data protection bill amid privacy concerns",
+        "Data protection bill passes the Assembly",
+    );
+    s.server
+        .script("/article/10915998", vec![Response::html(retitled)]);
     let list = String::from_utf8(s.server.page("/National"))
         .expect("utf-8")
         .replace(
             "<ul class=\"news_list\">",
-            "<ul class=\"news_list\"><li><a href=\"/article/10915999\">copy</a></li>",
+            "<ul class=\"news_list\"><li><a href=\"/article/10915999\">copy</a></li>\
+             <li><a href=\"/article/10915998\">retitled</a></li>",
         );
     s.server.script("/National", vec![Response::html(list)]);
     crawl(&s, &[]);

@@ -884,3 +884,78 @@ fn the_two_layouts_of_one_story_fetched_in_turn_make_one_revision() {
         1
     );
 }
+
+#[test]
+fn a_page_fetched_through_its_legacy_address_is_exported_under_that_address() {
+    use std::io::Read;
+    let s = setup(1);
+    let today = "https://www.koreaherald.com/article/10072519";
+    let legacy = "https://www.koreaherald.com/view.php?ud=20230330000512";
+    // The legacy address first: its page is the one kept.
+    crawl(&s, &["--url", legacy]);
+    crawl(&s, &["--url", today]);
+    let cfg = s.config.to_str().expect("path");
+    let out = common::cli(&["export", "--config", cfg, "--format", "warc"]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(&out.stdout[..])
+        .read_to_string(&mut text)
+        .expect("gzip members");
+    let responses: Vec<&str> = text
+        .split("WARC/1.1\r\n")
+        .filter(|r| r.contains("WARC-Type: response"))
+        .collect();
+    assert_eq!(responses.len(), 1, "one kept page, once");
+    assert!(
+        responses[0].contains(&format!("WARC-Target-URI: {legacy}\r\n")),
+        "{}",
+        &responses[0][..400.min(responses[0].len())]
+    );
+    // The article's own address is still its record's.
+    assert_eq!(
+        count(
+            &db(&s.db),
+            "SELECT count(*) FROM articles WHERE url = 'https://www.koreaherald.com/article/10072519'"
+        ),
+        1
+    );
+}
+
+#[test]
+fn the_same_kept_page_twice_is_a_revisit_record_not_the_page_again() {
+    use std::io::Read;
+    let s = setup(1);
+    let url = "https://www.koreaherald.com/article/10915012";
+    crawl(&s, &["--url", url]);
+    // A second revision that kept the very same page (as an older
+    // herald-archiver could write after a selector change).
+    db(&s.db)
+        .execute(
+            "INSERT INTO article_revisions (article_id, revision, fetched_at, content_hash, title,
+                 subtitle, authors, section, subsection, published_at, updated_at, body, captions,
+                 images, sources, layout, origin, page, http_head, fetched_from)
+             SELECT article_id, 2, '2026-12-01T00:00:00Z', content_hash, title || ' (fixed)',
+                 subtitle, authors, section, subsection, published_at, updated_at, body, captions,
+                 images, sources, layout, origin, page, http_head, fetched_from
+             FROM article_revisions WHERE revision = 1",
+            [],
+        )
+        .expect("a second revision");
+    let cfg = s.config.to_str().expect("path");
+    let out = common::cli(&["export", "--config", cfg, "--format", "warc"]);
+    let mut text = String::new();
+    flate2::read::MultiGzDecoder::new(&out.stdout[..])
+        .read_to_string(&mut text)
+        .expect("gzip members");
+    assert_eq!(text.matches("WARC-Type: response\r\n").count(), 1);
+    assert_eq!(text.matches("WARC-Type: revisit\r\n").count(), 1);
+    assert!(text.contains(
+        "WARC-Profile: http://netpreserve.org/warc/1.1/revisit/identical-payload-digest\r\n"
+    ));
+    assert!(text.contains(&format!("WARC-Refers-To-Target-URI: {url}\r\n")));
+    assert_eq!(
+        text.matches("WARC-Type: metadata\r\n").count(),
+        2,
+        "each revision's record"
+    );
+}

@@ -863,6 +863,13 @@ fn warc_export_has_a_warcinfo_then_a_page_and_its_record_per_kept_page() {
     );
     assert!(text.contains("WARC-Target-URI: https://www.koreaherald.com/article/10915012\r\n"));
     assert!(text.contains("WARC-Payload-Digest: sha1:"));
+    // The extracted record never shadows the page in a replay index: an
+    // address of its own, and it names the page it goes with.
+    assert!(text.contains("WARC-Target-URI: metadata://www.koreaherald.com/article/10915012\r\n"));
+    assert_eq!(
+        text.matches("WARC-Concurrent-To: <urn:uuid:").count() as i64,
+        kept
+    );
     assert_eq!(text.matches("WARC/1.1\r\n").count(), types.len());
     // Only one section: its pages only.
     let out = common::cli(&[

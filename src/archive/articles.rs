@@ -157,6 +157,7 @@ impl Archive {
             origin: Origin::Reextract,
             page: None,
             head: None,
+            fetched_from: None,
             simhash: crate::dedup::simhash(&record.body),
         };
         write_article(&tx, Some(article_id), &rev)?;
@@ -229,6 +230,8 @@ pub(super) fn store_in(
     let hash = crate::dedup::content_hash(&record.body);
     let mut all: Vec<&str> = vec![record.url.as_str()];
     all.extend(addresses.iter().copied().filter(|a| *a != record.url));
+    // The link fetched comes first in `addresses`.
+    let fetched_from = Some(addresses.first().copied().unwrap_or(record.url.as_str()));
 
     let by_url: Option<i64> = {
         let mut st = tx
@@ -271,6 +274,7 @@ pub(super) fn store_in(
                 origin: Origin::Fetch,
                 page,
                 head,
+                fetched_from,
                 simhash: crate::dedup::simhash(&record.body),
             };
             write_article(tx, Some(id), &rev)?;
@@ -296,6 +300,7 @@ pub(super) fn store_in(
             origin: Origin::Fetch,
             page,
             head,
+            fetched_from,
             simhash: crate::dedup::simhash(&record.body),
         };
         let id = write_article(tx, None, &rev)?;
@@ -456,6 +461,8 @@ struct Revision<'a> {
     page: Option<&'a [u8]>,
     /// The status line and headers the page came with.
     head: Option<&'a str>,
+    /// The address the page was fetched from.
+    fetched_from: Option<&'a str>,
     simhash: u64,
 }
 
@@ -515,13 +522,21 @@ fn write_article(
     tx.prepare_cached(
         "INSERT INTO article_revisions (article_id, revision, fetched_at, content_hash, title,
              subtitle, authors, section, subsection, published_at, updated_at, body, captions,
-             images, sources, layout, origin, page, http_head)
+             images, sources, layout, origin, page, http_head, fetched_from)
          SELECT id, revision, last_checked_at, content_hash, title, subtitle, authors, section,
              subsection, published_at, updated_at, body, captions, images, sources, layout, ?2, ?3,
-             ?4
+             ?4, ?5
          FROM articles WHERE id = ?1",
     )
-    .and_then(|mut st| st.execute(params![id, rev.origin.as_str(), rev.page, rev.head]))
+    .and_then(|mut st| {
+        st.execute(params![
+            id,
+            rev.origin.as_str(),
+            rev.page,
+            rev.head,
+            rev.fetched_from
+        ])
+    })
     .map_err(ArchiveError::sql("writing a revision"))?;
     let e = || ArchiveError::sql("filing a SimHash");
     tx.prepare_cached("DELETE FROM simhash_bands WHERE article_id = ?1")

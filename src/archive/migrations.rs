@@ -39,6 +39,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0008_feed_counts",
         include_str!("../../migrations/0008_feed_counts.sql"),
     ),
+    (
+        "0009_fetched_from",
+        include_str!("../../migrations/0009_fetched_from.sql"),
+    ),
 ];
 
 /// `PRAGMA application_id` of an archive (migration 0006): "HRLD".

@@ -3,8 +3,12 @@
 //! record; a `warcinfo` record first, then per kept page a `response`
 //! record (the answer's status line and headers, as they describe the page
 //! decoded to UTF-8, then the page) or, for pages kept before heads were, a
-//! `resource` record, and a `metadata` record carrying the extracted record
-//! as JSON. Streamed row by row.
+//! `resource` record, under the address the page was fetched from; and a
+//! `metadata` record carrying the extracted record as JSON, under a
+//! `metadata://` address of its own (Heritrix's convention) and
+//! `WARC-Concurrent-To` the page, so that no replay tool serves it in the
+//! page's place. A page identical to one already written (same address and
+//! payload) is a `revisit` record. Streamed row by row.
 
 use std::io::Write;
 
@@ -65,9 +69,10 @@ impl Archive {
         let mut st = self
             .conn
             .prepare(
-                "SELECT a.url, r.revision, r.fetched_at, r.page, r.title, r.subtitle, r.authors,
+                "SELECT coalesce(r.fetched_from, a.url), r.revision, r.fetched_at, r.page,
+                        r.title, r.subtitle, r.authors,
                         r.section, r.subsection, r.published_at, r.updated_at, r.body,
-                        r.captions, r.images, r.content_hash, r.http_head
+                        r.captions, r.images, r.content_hash, r.http_head, a.url
                  FROM article_revisions r JOIN articles a ON a.id = r.article_id
                  WHERE r.page IS NOT NULL
                    AND (?1 IS NULL OR r.published_at >= ?1) AND (?2 IS NULL OR r.section = ?2)
@@ -79,6 +84,9 @@ impl Archive {
             .query(rusqlite::params![since, section])
             .map_err(ArchiveError::sql("exporting WARC"))?;
         let mut n = 0;
+        // Pages written, by address and payload digest: (record id, date).
+        let mut written: std::collections::HashMap<(String, String), (String, String)> =
+            std::collections::HashMap::new();
         while let Some(row) = rows.next().map_err(ArchiveError::sql("exporting WARC"))? {
             let get_text = |i: usize| -> Result<Option<String>, ArchiveError> {
                 row.get::<_, Option<String>>(i)
@@ -104,29 +112,59 @@ impl Archive {
             // With the answer's status line and headers kept: a response
             // record (replay tools serve it as the site did); without
             // (pages kept before they were): the page as a resource.
-            let (kind, content_type, block) = match get_text(15)? {
-                Some(head) => {
-                    let mut block = head.into_bytes();
-                    block.extend_from_slice(b"\r\n");
-                    block.extend_from_slice(&page);
-                    ("response", "application/http; msgtype=response", block)
-                }
-                None => ("resource", "text/html; charset=utf-8", page),
-            };
-            write_record(
-                out,
-                &[
-                    ("WARC-Type", kind),
-                    ("WARC-Record-ID", &id),
-                    ("WARC-Date", &fetched_at),
-                    ("WARC-Target-URI", &url),
-                    ("WARC-Payload-Digest", &payload_digest),
-                ],
-                content_type,
-                &block,
-            )?;
+            let head = get_text(15)?;
+            let key = (url.clone(), payload_digest.clone());
+            if let Some((first, first_date)) = written.get(&key) {
+                // The same page at the same address: a revisit record
+                // (identical payload), not the page twice.
+                let mut block = head.unwrap_or_default().into_bytes();
+                block.extend_from_slice(b"\r\n");
+                write_record(
+                    out,
+                    &[
+                        ("WARC-Type", "revisit"),
+                        ("WARC-Record-ID", &id),
+                        ("WARC-Date", &fetched_at),
+                        ("WARC-Target-URI", &url),
+                        (
+                            "WARC-Profile",
+                            "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest",
+                        ),
+                        ("WARC-Refers-To", first),
+                        ("WARC-Refers-To-Target-URI", &url),
+                        ("WARC-Refers-To-Date", first_date),
+                        ("WARC-Payload-Digest", &payload_digest),
+                    ],
+                    "application/http; msgtype=response",
+                    &block,
+                )?;
+            } else {
+                let (kind, content_type, block) = match head {
+                    Some(head) => {
+                        let mut block = head.into_bytes();
+                        block.extend_from_slice(b"\r\n");
+                        block.extend_from_slice(&page);
+                        ("response", "application/http; msgtype=response", block)
+                    }
+                    None => ("resource", "text/html; charset=utf-8", page),
+                };
+                write_record(
+                    out,
+                    &[
+                        ("WARC-Type", kind),
+                        ("WARC-Record-ID", &id),
+                        ("WARC-Date", &fetched_at),
+                        ("WARC-Target-URI", &url),
+                        ("WARC-Payload-Digest", &payload_digest),
+                    ],
+                    content_type,
+                    &block,
+                )?;
+                written.insert(key, (id.clone(), fetched_at.clone()));
+            }
+            let article = get_text(16)?.unwrap_or_default();
             let record = json!({
-                "url": url, "revision": revision, "fetched_at": fetched_at,
+                "url": article, "fetched_from": url, "revision": revision, "fetched_at": fetched_at,
                 "title": get_text(4)?, "subtitle": get_text(5)?, "authors": list(6)?,
                 "section": get_text(7)?, "subsection": get_text(8)?,
                 "published_at": get_text(9)?, "updated_at": get_text(10)?,
@@ -143,8 +181,8 @@ impl Archive {
                         &record_id(&[&url, &revision.to_string(), "record"]),
                     ),
                     ("WARC-Date", &fetched_at),
-                    ("WARC-Target-URI", &url),
-                    ("WARC-Refers-To", &id),
+                    ("WARC-Target-URI", &metadata_uri(&url)),
+                    ("WARC-Concurrent-To", &id),
                 ],
                 "application/json",
                 &body,
@@ -155,6 +193,14 @@ impl Archive {
         out.flush()?;
         Ok(n)
     }
+}
+
+/// The metadata record's own address: `metadata://` and the page's address
+/// without its scheme, so an index keyed by address never takes it for the
+/// page.
+fn metadata_uri(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    format!("metadata://{rest}")
 }
 
 /// One record as its own gzip member, so a reader can seek to any record.

@@ -32,16 +32,20 @@ pub enum Verdict {
     FallbacksInUse,
     /// No links, no page, or no record.
     NothingExtracted,
+    /// The site did not answer (robots.txt could not be read: DNS, no
+    /// route, refused, 5xx): an outage here or there, not a redesign.
+    Unreachable,
 }
 
 impl Verdict {
-    /// `check-site`'s exit status: 0, 3 or 4 (1 and 2 are a failed run and
-    /// a bad config for every command).
+    /// `check-site`'s exit status: 0, 3, 4 or 5 (1 and 2 are a failed run
+    /// and a bad config for every command).
     pub fn exit_code(self) -> u8 {
         match self {
             Verdict::SelectorsFit => 0,
             Verdict::FallbacksInUse => 3,
             Verdict::NothingExtracted => 4,
+            Verdict::Unreachable => 5,
         }
     }
 }
@@ -52,6 +56,7 @@ impl fmt::Display for Verdict {
             Verdict::SelectorsFit => "selectors fit",
             Verdict::FallbacksInUse => "fallbacks in use",
             Verdict::NothingExtracted => "nothing extracted",
+            Verdict::Unreachable => "site unreachable",
         })
     }
 }
@@ -118,7 +123,7 @@ pub struct SiteCheck {
 impl SiteCheck {
     pub fn verdict(&self) -> Verdict {
         if self.robots_error.is_some() {
-            return Verdict::NothingExtracted;
+            return Verdict::Unreachable;
         }
         self.sections
             .iter()
@@ -134,8 +139,9 @@ impl fmt::Display for SiteCheck {
             writeln!(
                 f,
                 "robots.txt could not be read, so nothing may be fetched: {e}\n\
-                 check the network, DNS and [site] base_url"
+                 check the network, DNS and [site] base_url (an outage, not a redesign: the selectors were not checked)"
             )?;
+            return writeln!(f, "check-site: verdict: {}", self.verdict());
         }
         writeln!(f, "pacing: {}", self.pacing)?;
         for s in &self.sections {

@@ -118,13 +118,16 @@ fn an_unreachable_site_is_said_once_with_what_to_check() {
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = config(dir.path(), "http://127.0.0.1:9", &["National", "Business"]);
     let (code, out) = check_site(&cfg);
-    assert_eq!(code, Some(4), "{out}");
+    // An outage, not a redesign: not 4 ("nothing extracted").
+    assert_eq!(code, Some(5), "{out}");
     assert_eq!(
         out.matches("robots.txt could not be read").count(),
         1,
         "{out}"
     );
     assert!(out.contains("check the network"), "{out}");
+    assert!(out.contains("verdict: site unreachable"), "{out}");
+    assert!(!out.contains("nothing extracted"), "{out}");
 }
 
 #[test]

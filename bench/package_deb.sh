@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! cargo deb --version >/dev/null 2>&1; then
+  echo "installing cargo-deb (first run only; a few minutes of compiling)..." >&2
   cargo install cargo-deb --locked --quiet
 fi
 cargo build --release --locked --quiet

@@ -152,11 +152,16 @@ impl std::fmt::Display for SectionReport {
                 c.failures
             )?;
         } else {
+            // A list answered 304 read no page: say so, not "0 pages".
+            let pages = if c.pages == 0 && c.not_modified > 0 {
+                "list not modified".to_string()
+            } else {
+                format!("{} pages", c.pages)
+            };
             write!(
                 f,
-                "{}: {} pages, {} links, {} new, {} revisions, {} duplicates, {} unchanged, {} skipped, {} failed",
+                "{}: {pages}, {} links, {} new, {} revisions, {} duplicates, {} unchanged, {} skipped, {} failed",
                 self.section,
-                c.pages,
                 c.links_found,
                 c.new_articles,
                 c.new_revisions,

@@ -959,3 +959,74 @@ fn the_same_kept_page_twice_is_a_revisit_record_not_the_page_again() {
         "each revision's record"
     );
 }
+
+#[test]
+fn messages_say_what_is_true() {
+    let s = setup(1);
+    crawl(&s, &[]);
+    let cfg = s.config.to_str().expect("path");
+    // Dates are read in [scheduler] timezone, not UTC.
+    let out = common::cli(&["search", "--config", cfg, "--since", "yesterday", "bill"]);
+    let err = common::stderr(&out);
+    assert!(
+        err.contains("read in [scheduler] timezone") && !err.contains("UTC"),
+        "{err}"
+    );
+    // A malformed query is bad usage: exit 2, as README says.
+    let out = common::cli(&["search", "--config", cfg, "\"unbalanced"]);
+    assert_eq!(out.status.code(), Some(2), "{}", common::stderr(&out));
+    // Three addresses, one twice: 3 links, 1 skipped, as a section counts.
+    let bill = "https://www.koreaherald.com/article/10915012";
+    let out = crawl(
+        &s,
+        &[
+            "--url",
+            bill,
+            "--url",
+            bill,
+            "--url",
+            "https://www.koreaherald.com/article/10915230",
+        ],
+    );
+    assert!(
+        out.contains("(url): 0 pages, 3 links,") && out.contains("1 skipped"),
+        "{out}"
+    );
+    // export's help names WARC.
+    let help = common::stdout(&common::cli(&["help"]));
+    assert!(
+        help.lines()
+            .any(|l| l.contains("export") && l.contains("WARC")),
+        "{help}"
+    );
+    // The lock file says its text is not the lock.
+    let mut lock = s.db.as_os_str().to_owned();
+    lock.push(".lock");
+    let text = std::fs::read_to_string(&lock).unwrap_or_default();
+    assert!(
+        text.is_empty() || text.contains("the lock itself is the kernel's"),
+        "{text}"
+    );
+    let ignore = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(".gitignore"))
+        .expect(".gitignore");
+    assert!(ignore.lines().any(|l| l == "*.db.lock"));
+    // A long error in status is cut in its column and given whole below.
+    let long = format!("list page 1: {}", "x".repeat(250));
+    db(&s.db)
+        .execute(
+            "UPDATE crawl_runs SET error = ?1 WHERE id = (SELECT max(id) FROM crawl_runs WHERE section = 'National')",
+            [&long],
+        )
+        .expect("update");
+    let out = common::stdout(&common::cli(&["status", "--config", cfg]));
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("National"))
+        .expect("row");
+    assert!(row.len() < 300, "{row}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("ERROR National: ") && l.contains(&long)),
+        "{out}"
+    );
+}

@@ -462,7 +462,12 @@ fn a_second_crawl_answered_304_requests_no_article() {
     let e = env(&["National", "Opinion"], "");
     e.crawl();
     e.server.clear_log();
-    e.crawl();
+    let report = e.crawl();
+    // Said as what happened, not as "0 pages, 0 links".
+    assert!(
+        report.contains("National: list not modified, 0 links"),
+        "{report}"
+    );
     let requests = e.server.requests();
     let lists: Vec<_> = requests
         .iter()
@@ -618,6 +623,10 @@ fn pending_lists_given_up_links_and_retry_puts_them_back() {
         "{line}"
     );
     assert!(table.contains("1 given up"), "{table}");
+    assert!(
+        table.contains("\n1 link: "),
+        "one link, not '1 links': {table}"
+    );
     let out = common::cli(&["pending", "--config", cfg, "--json"]);
     let json: serde_json::Value =
         serde_json::from_str(common::stdout(&out).trim()).expect("one json line");

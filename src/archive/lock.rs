@@ -153,7 +153,8 @@ fn open_file(path: &Path, shown: &Path) -> Result<File, ArchiveError> {
 
 fn sign(file: &mut File, path: &Path, what: &str) -> Result<(), ArchiveError> {
     let me = format!(
-        "pid {} (herald-archiver {what}, since {})\n",
+        "pid {} (herald-archiver {what}, since {})\n\
+         # Who last held the lock; the lock itself is the kernel's (flock), held only while that process lives.\n",
         std::process::id(),
         crate::extract::text::format_utc(&chrono::Utc::now())
     );

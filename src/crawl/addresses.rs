@@ -60,7 +60,8 @@ impl Crawler {
             }
             todo.push(link);
         }
-        run.counts.links_found = todo.len() as u32;
+        // As a section's line: links are all that were given, skipped included.
+        run.counts.links_found = addresses.len() as u32;
         let (tally, id) = (&run.tally, run.id);
         let stop = cancel.child_token();
         let outcomes = futures_util::stream::iter(todo)

@@ -85,7 +85,8 @@ enum Command {
         #[arg(long, value_name = "DATE", value_parser = parse_when)]
         until: Option<String>,
     },
-    /// Write the archive's articles as JSON lines or CSV, in constant memory.
+    /// Write the archive's articles as JSON lines or CSV, or its kept pages
+    /// as WARC, in constant memory.
     Export {
         #[arg(long, value_enum, default_value_t = ExportFormat::Jsonl)]
         format: ExportFormat,
@@ -159,7 +160,7 @@ enum Command {
     /// article it links, through the crawl's polite client; per section the
     /// links found and, per field, the layer and rule that gave it. Exit
     /// status 0 when the selectors fit, 3 when fallbacks are in use, 4 when
-    /// nothing could be extracted.
+    /// nothing could be extracted, 5 when the site did not answer.
     CheckSite {
         /// Only this section (repeatable).
         #[arg(long = "section", value_name = "NAME")]
@@ -237,6 +238,11 @@ fn parse_when(s: &str) -> Result<String, String> {
     herald_archiver::config::TimeZone(chrono_tz::UTC)
         .utc_of(s)
         .map(|_| s.to_string())
+        .map_err(|_| {
+            format!(
+                "{s:?}: write a date (2026-11-01) or a time (2026-11-01 09:30), read in [scheduler] timezone, or with an offset (2026-11-01T09:30:00+09:00)"
+            )
+        })
 }
 
 /// A date argument in the archive's UTC form, read in `[scheduler] timezone`
@@ -283,12 +289,24 @@ fn main() -> ExitCode {
                 );
                 archive.is_some_and(|a| a.is_full_or_locked())
             });
+            // A search query FTS5 cannot read is bad usage, as README says.
+            let bad_query = e.chain().any(|c| {
+                matches!(
+                    c.downcast_ref::<herald_archiver::error::ArchiveError>(),
+                    Some(herald_archiver::error::ArchiveError::BadQuery { .. })
+                ) || matches!(
+                    c.downcast_ref::<herald_archiver::error::Error>(),
+                    Some(herald_archiver::error::Error::Archive(
+                        herald_archiver::error::ArchiveError::BadQuery { .. }
+                    ))
+                )
+            });
             if no_writes {
                 eprintln!(
                     "the archive cannot take writes now: another program holds its write lock past [archive] busy_timeout (a sqlite3 shell in a transaction?) or its disk is full; nothing archived is lost: run again once that clears"
                 );
             }
-            if bad_config || no_writes {
+            if bad_config || no_writes || bad_query {
                 ExitCode::from(2)
             } else {
                 ExitCode::FAILURE

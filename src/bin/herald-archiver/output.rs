@@ -160,6 +160,7 @@ pub fn status(config: &Config) -> Result<()> {
         "BACKLOG"
     )?;
     let mut drifts = Vec::new();
+    let mut errors = Vec::new();
     let daemon = writer
         .as_ref()
         .is_some_and(|h| h.0.is_empty() || h.0.contains("herald-archiver run"));
@@ -190,7 +191,11 @@ pub fn status(config: &Config) -> Result<()> {
                 r.failures
             );
             if let Some(e) = &r.error {
-                text.push_str(&format!(" ({e})"));
+                // Cut, so the columns after it stay in line; whole below.
+                text.push_str(&format!(" ({})", cut(e, 40)));
+                if e.chars().count() > 40 {
+                    errors.push(format!("{}: {e}", s.name));
+                }
             }
             text
         });
@@ -211,6 +216,9 @@ pub fn status(config: &Config) -> Result<()> {
         if let Some(drift) = st.last_run.as_ref().and_then(|r| r.drift.clone()) {
             drifts.push(format!("{}: {drift}", s.name));
         }
+    }
+    for e in &errors {
+        writeln!(out, "ERROR {}", printable(e))?;
     }
     for d in &drifts {
         writeln!(out, "DRIFT {d}")?;
@@ -355,8 +363,9 @@ pub fn pending(
     let count = |s: &str| links.iter().filter(|l| l.state == s).count();
     writeln!(
         out,
-        "{} links: {} waiting, {} held back, {} given up (`herald-archiver retry` puts them back)",
+        "{} link{}: {} waiting, {} held back, {} given up (`herald-archiver retry` puts them back)",
         links.len(),
+        if links.len() == 1 { "" } else { "s" },
         count("waiting"),
         count("held back"),
         count("given up")

@@ -1030,3 +1030,60 @@ fn messages_say_what_is_true() {
         "{out}"
     );
 }
+
+/// README's "Try it offline", as a newcomer runs it: the server is built
+/// before it is started and waited for, and the crawl of the fixture site
+/// prints exactly the lines README shows.
+#[test]
+fn readmes_offline_walkthrough_builds_first_and_prints_its_lines() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+        .expect("README.md");
+    let section = readme
+        .split("## Try it offline")
+        .nth(1)
+        .and_then(|s| s.split("\n## ").next())
+        .expect("the section");
+    let mut blocks = section.split("```").skip(1).step_by(2);
+    let commands = blocks.next().expect("the commands");
+    let printed = blocks.next().expect("the printed lines");
+    let lines: Vec<&str> = commands.lines().collect();
+    let at = |needle: &str| lines.iter().position(|l| l.contains(needle));
+    let built = at("cargo build").expect("a build line");
+    let served = at("fixture_server tests/fixtures/koreaherald 8080 &").expect("the server line");
+    let waited = at("until curl").expect("a wait for the server");
+    let crawled = at("crawl --config config/offline.toml").expect("the crawl");
+    assert!(
+        built < served && served < waited && waited < crawled,
+        "{commands}"
+    );
+    assert!(
+        !commands.contains("cargo run --example fixture_server"),
+        "{commands}"
+    );
+
+    // The crawl's lines, against the same fixture site.
+    let s = setup(1);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("offline.toml");
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/offline.toml"))
+            .expect("offline.toml")
+            .replace("http://127.0.0.1:8080", &s.server.url())
+            .replace(
+                "path = \"offline.db\"",
+                &format!("path = \"{}\"", dir.path().join("offline.db").display()),
+            );
+    std::fs::write(&config, text).expect("config");
+    let out = common::cli(&["crawl", "--config", config.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", common::stderr(&out));
+    let want: Vec<&str> = printed
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let got: Vec<String> = common::stdout(&out)
+        .lines()
+        .map(|l| l.trim().to_string())
+        .collect();
+    assert_eq!(got, want);
+}

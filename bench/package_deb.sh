@@ -13,13 +13,9 @@ if ! cargo deb --version >/dev/null 2>&1; then
   cargo install cargo-deb --locked --quiet
 fi
 cargo build --release --locked --quiet
-mkdir -p target/assets
-bin=target/release/herald-archiver
-"$bin" man >target/assets/herald-archiver.1
-"$bin" completions bash >target/assets/herald-archiver.bash
-"$bin" completions zsh >target/assets/_herald-archiver
-"$bin" completions fish >target/assets/herald-archiver.fish
-deb=$(cargo deb --no-build --quiet 2>/dev/null | tail -1)
+rm -rf target/assets
+bench/package_assets.sh target/release/herald-archiver target/assets
+deb=$(cargo deb --no-build --no-strip --quiet 2>/dev/null | tail -1)
 [ -f "$deb" ] || deb=$(ls -t target/debian/herald-archiver_*.deb | head -1)
 echo "package: $deb"
 
@@ -30,6 +26,7 @@ for path in \
   ./etc/herald-archiver/config.toml \
   ./usr/lib/systemd/system/herald-archiver.service \
   ./usr/share/man/man1/herald-archiver.1 \
+  ./usr/share/man/man1/herald-archiver-crawl.1 \
   ./usr/share/bash-completion/completions/herald-archiver \
   ./usr/share/zsh/vendor-completions/_herald-archiver \
   ./usr/share/fish/vendor_completions.d/herald-archiver.fish \
@@ -46,4 +43,13 @@ if grep -qx "/etc/herald-archiver/config.toml" <<<"$conffiles"; then
 else
   echo "MISSING  conffile /etc/herald-archiver/config.toml"; missing=1
 fi
+for script in postinst prerm postrm; do
+  if dpkg-deb --ctrl-tarfile "$deb" | tar -t 2>/dev/null | grep -qx "./$script"; then
+    echo "ok       maintainer script $script (daemon-reload; stop and disable on removal)"
+  else
+    echo "MISSING  maintainer script $script"; missing=1
+  fi
+done
+size=$(dpkg-deb -f "$deb" Installed-Size)
+echo "installed size: $size KiB; the binary $(( $(stat -c %s target/assets/herald-archiver) / 1024 / 1024 )) MiB stripped"
 exit $missing

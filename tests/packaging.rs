@@ -106,3 +106,41 @@ fn datasette_metadata_is_keyed_by_the_configured_archives_name() {
         assert!(queries.contains_key(q), "no canned query {q}");
     }
 }
+
+#[test]
+fn the_package_assets_are_a_stripped_binary_a_page_per_command_and_an_absolute_archive_path() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let bin = env!("CARGO_BIN_EXE_herald-archiver");
+    let out = tempfile::tempdir().expect("tempdir");
+    let made = std::process::Command::new("bash")
+        .arg(root.join("bench/package_assets.sh"))
+        .arg(bin)
+        .arg(out.path())
+        .status()
+        .expect("bash runs");
+    assert!(made.success());
+    // Stripped: the package shipped the 79 MB binary with its debug info.
+    let size = |p: &std::path::Path| std::fs::metadata(p).expect("file").len();
+    assert!(size(&out.path().join("herald-archiver")) < size(std::path::Path::new(bin)));
+    // One page per command, each named as the main page's SEE ALSO names
+    // it, and the exit statuses in the main page.
+    for command in ["crawl", "run", "search", "export", "backup", "status", "check-site"] {
+        let page = out.path().join(format!("man/herald-archiver-{command}.1"));
+        assert!(page.is_file(), "no page for {command}");
+    }
+    let main = std::fs::read_to_string(out.path().join("man/herald-archiver.1")).expect("page");
+    assert!(main.contains("Exit status") && main.contains("site did not answer"), "{main}");
+    // The installed config names the archive by its absolute path: `status`
+    // from any directory looks where the service writes.
+    let config = out.path().join("config.toml");
+    let text = std::fs::read_to_string(&config).expect("config");
+    assert!(text.contains("path = \"/var/lib/herald-archiver/archive.db\""));
+    let check = common::cli(&["check-config", "--config", config.to_str().expect("path")]);
+    assert!(check.status.success(), "{}", common::stderr(&check));
+    assert!(common::stdout(&check).contains("archive /var/lib/herald-archiver/archive.db"));
+    // The unit's maintainer scripts: templates cargo-deb fills.
+    for script in ["postinst", "prerm", "postrm"] {
+        let t = std::fs::read_to_string(root.join("systemd/debian").join(script)).expect(script);
+        assert!(t.contains("#DEBHELPER#"), "{script}");
+    }
+}

@@ -20,11 +20,23 @@ use herald_archiver::extract;
 use herald_archiver::site::profile::Profile;
 use herald_archiver::site::urls::SiteUrls;
 
+/// Exit statuses, in `--help` and the man pages.
+const EXIT_STATUS: &str = "\
+Exit status:
+  0    done (a crawl whose articles partly failed: they are recorded and retried)
+  1    a run failed (a list page or robots.txt could not be read), the archive cannot be used here, or another process writes it
+  2    bad usage: a bad config, a bad argument or search query; or the archive could not take writes (a full disk, a lock held past busy_timeout: nothing is lost)
+  3    check-site: fallback layers in use (the site changed; the archive still fills)
+  4    check-site: nothing could be extracted
+  5    check-site: the site did not answer (an outage, not a redesign)
+  130, 143  stopped by SIGINT or SIGTERM (what was not archived stays in the backlog)";
+
 #[derive(Parser)]
 #[command(
     name = "herald-archiver",
     version,
-    about = "A clean, searchable archive of The Korea Herald"
+    about = "A clean, searchable archive of The Korea Herald",
+    after_long_help = EXIT_STATUS
 )]
 struct Cli {
     /// Config file (default: $HERALD_ARCHIVER_CONFIG, ./config/herald.toml, /etc/herald-archiver/config.toml)
@@ -153,8 +165,13 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff), generated from this command line.
-    Man,
+    /// Print the man page (roff), generated from this command line; with
+    /// --dir, write it and one page per command (herald-archiver-crawl.1 ...)
+    /// into DIR.
+    Man {
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Check the built-in rules against the live site without touching the
     /// archive: robots.txt, each section's first list page and the first
     /// article it links, through the crawl's polite client; per section the
@@ -745,9 +762,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
             clap_complete::generate(shell, &mut cmd, "herald-archiver", &mut std::io::stdout());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Man => {
+        Command::Man { dir } => {
             let cmd = <Cli as clap::CommandFactory>::command();
-            clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?;
+            match dir {
+                Some(dir) => {
+                    std::fs::create_dir_all(&dir)
+                        .and_then(|()| clap_mangen::generate_to(cmd, &dir))
+                        .with_context(|| format!("writing the man pages into {}", dir.display()))?;
+                    println!("man pages written to {}", dir.display());
+                }
+                None => clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?,
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::CheckSite { sections } => {

@@ -52,5 +52,37 @@ latest = get("/latest.json?_shape=array")
 assert len(latest) == 6, latest
 health = get("/section_health.json?_shape=array")
 assert {h["section"] for h in health} >= {"National", "Business"}, health
-print(f"datasette: table search {len(hits)} hit(s), canned search {len(canned)}, latest {len(latest)}, health {len(health)} sections: ok")
+# The canned search opened with no query shows nothing, not an FTS5 error.
+with urllib.request.urlopen(base + "/search?q=") as r:
+    page = r.read().decode()
+assert "syntax error" not in page and "fts5" not in page, "empty search errors"
+empty = get("/search.json?q=&_shape=array")
+assert empty == [], empty
+for h in health:
+    assert h["last_success"] is None or h["last_success"] <= h["last_run"], h
+index = get("/article_index.json?_shape=array")
+assert len(index) == 6 and all("body" not in r for r in index), index
+db = get(".json")
+print(f"datasette: table search {len(hits)} hit(s), canned search {len(canned)}, empty search no error, latest {len(latest)}, health {len(health)} sections, article_index without bodies: ok")
 PY
+
+# What a person sees: the database page and the article list in headless
+# Chromium (apt install chromium), as screenshots to look at.
+if command -v chromium >/dev/null 2>&1; then
+  shots=${SHOTS:-target/datasette-shots}
+  mkdir -p "$shots"
+  for page in offline offline/search offline/article_index offline/articles; do
+    name=$(echo "$page" | tr / -)
+    chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,1000 \
+      --screenshot="$shots/$name.png" "http://127.0.0.1:$port/$page" >/dev/null 2>&1
+    [ -s "$shots/$name.png" ] && echo "screenshot: $shots/$name.png"
+  done
+  python3 - "$port" <<'PY'
+import sys, urllib.request
+page = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/offline").read().decode()
+assert "The Korea Herald archive" in page and "article_index" in page, "the database page has no title or description"
+print("database page: title and description shown")
+PY
+else
+  echo "chromium not installed: no screenshots (apt install chromium)"
+fi

@@ -124,12 +124,23 @@ fn the_package_assets_are_a_stripped_binary_a_page_per_command_and_an_absolute_a
     assert!(size(&out.path().join("herald-archiver")) < size(std::path::Path::new(bin)));
     // One page per command, each named as the main page's SEE ALSO names
     // it, and the exit statuses in the main page.
-    for command in ["crawl", "run", "search", "export", "backup", "status", "check-site"] {
+    for command in [
+        "crawl",
+        "run",
+        "search",
+        "export",
+        "backup",
+        "status",
+        "check-site",
+    ] {
         let page = out.path().join(format!("man/herald-archiver-{command}.1"));
         assert!(page.is_file(), "no page for {command}");
     }
     let main = std::fs::read_to_string(out.path().join("man/herald-archiver.1")).expect("page");
-    assert!(main.contains("Exit status") && main.contains("site did not answer"), "{main}");
+    assert!(
+        main.contains("Exit status") && main.contains("site did not answer"),
+        "{main}"
+    );
     // The installed config names the archive by its absolute path: `status`
     // from any directory looks where the service writes.
     let config = out.path().join("config.toml");

@@ -433,3 +433,43 @@ fn an_archive_from_the_first_schema_upgrades_without_losing_anything() {
         .expect("new column");
     assert_eq!(origin, "fetch");
 }
+
+#[test]
+fn datasettes_canned_search_with_no_query_shows_nothing_and_the_views_agree() {
+    let e = crawled();
+    let meta: serde_json::Value = serde_json::from_str(&e.ok(&["datasette"])).expect("json");
+    let db = &meta["databases"]["archive"];
+    assert!(
+        db["title"].is_string() && db["description"].is_string(),
+        "{db}"
+    );
+    let sql = db["queries"]["search"]["sql"].as_str().expect("search sql");
+    let conn = Connection::open(e.dir.path().join("archive.db")).expect("open");
+    for (q, want) in [("", 0), ("   ", 0), ("privacy", 1)] {
+        let rows = conn
+            .prepare(sql)
+            .and_then(|mut st| {
+                st.query_map(rusqlite::named_params! {":q": q}, |_| Ok(()))?
+                    .collect::<rusqlite::Result<Vec<()>>>()
+            })
+            .map(|rows| rows.len())
+            .unwrap_or_else(|err| panic!("q = {q:?}: {err}"));
+        assert_eq!(rows, want, "q = {q:?}");
+    }
+    let later: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM section_health WHERE last_success > last_run",
+            [],
+            |r| r.get(0),
+        )
+        .expect("section_health");
+    assert_eq!(later, 0, "a success after the last run");
+    let cols: Vec<String> = conn
+        .prepare("SELECT * FROM article_index")
+        .expect("article_index")
+        .column_names()
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert!(!cols.contains(&"body".to_string()) && cols.contains(&"title".to_string()));
+}

@@ -43,6 +43,10 @@ const MIGRATIONS: &[(&str, &str)] = &[
         "0009_fetched_from",
         include_str!("../../migrations/0009_fetched_from.sql"),
     ),
+    (
+        "0010_section_health_and_index",
+        include_str!("../../migrations/0010_section_health_and_index.sql"),
+    ),
 ];
 
 /// `PRAGMA application_id` of an archive (migration 0006): "HRLD".

@@ -468,7 +468,6 @@ fn datasettes_canned_search_with_no_query_shows_nothing_and_the_views_agree() {
         .prepare("SELECT * FROM article_index")
         .expect("article_index")
         .column_names()
-        .into_iter()
         .map(String::from)
         .collect();
     assert!(!cols.contains(&"body".to_string()) && cols.contains(&"title".to_string()));

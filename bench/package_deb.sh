@@ -43,8 +43,9 @@ if grep -qx "/etc/herald-archiver/config.toml" <<<"$conffiles"; then
 else
   echo "MISSING  conffile /etc/herald-archiver/config.toml"; missing=1
 fi
+control=$(dpkg-deb --ctrl-tarfile "$deb" | tar -t)
 for script in postinst prerm postrm; do
-  if dpkg-deb --ctrl-tarfile "$deb" | tar -t 2>/dev/null | grep -qx "./$script"; then
+  if grep -qx "./$script" <<<"$control"; then
     echo "ok       maintainer script $script (daemon-reload; stop and disable on removal)"
   else
     echo "MISSING  maintainer script $script"; missing=1

@@ -3,7 +3,7 @@
 //! shingles (nearly the same text: a wire story published twice, a
 //! corrected paragraph).
 
-use crate::extract::text::squash;
+use crate::strings::squash;
 
 /// blake3 of the body with whitespace normalised in each paragraph.
 pub fn content_hash(body: &str) -> String {

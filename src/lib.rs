@@ -5,6 +5,7 @@
 
 pub mod archive;
 pub mod check_site;
+pub mod clock;
 pub mod config;
 pub mod crawl;
 pub mod daemon;
@@ -14,8 +15,10 @@ pub mod extract;
 pub mod fetch;
 pub mod metrics;
 pub mod model;
+pub mod record;
 pub mod reextract;
 pub mod schedule;
 pub mod site;
+pub mod strings;
 
 pub use error::Error;

@@ -39,6 +39,34 @@ fn no_cycles_inside_module_folders() {
     );
 }
 
+/// The lower floors stand without the upper ones: what the archive stores,
+/// the dedup hashes and the config read need nothing of extraction (the
+/// record type and the text and clock helpers they share are leaves), and
+/// the leaves import nothing of the crate.
+#[test]
+fn lower_floors_do_not_lean_on_extraction_and_leaves_stand_alone() {
+    let graph = Scan::of_library().top_level_graph();
+    let mut report = String::new();
+    for lower in ["archive", "dedup", "config"] {
+        if let Some(site) = graph.get(lower).and_then(|e| e.get("extract")) {
+            report.push_str(&format!("{lower} -> extract: {site:?}\n"));
+        }
+    }
+    for leaf in ["clock", "strings", "record"] {
+        for (to, site) in graph.get(leaf).into_iter().flatten() {
+            report.push_str(&format!("leaf {leaf} -> {to}: {site:?}\n"));
+        }
+    }
+    assert!(report.is_empty(), "{report}");
+    // Not passing for want of edges: the lower floors do use the leaves.
+    assert!(graph
+        .get("archive")
+        .is_some_and(|e| e.contains_key("clock")));
+    assert!(graph
+        .get("dedup")
+        .is_some_and(|e| e.contains_key("strings")));
+}
+
 #[test]
 fn the_scan_sees_the_library() {
     // A scanner that finds nothing would pass every test above.

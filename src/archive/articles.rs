@@ -6,8 +6,8 @@ use tracing::instrument;
 
 use super::{to_json, Archive};
 use crate::error::ArchiveError;
-use crate::extract::Record;
 use crate::model::Stored;
+use crate::record::Record;
 
 /// Near-duplicate links made for one new article, the closest first.
 const MAX_NEAR_LINKS: usize = 5;
@@ -120,7 +120,7 @@ impl Archive {
             .optional()
             .map_err(ArchiveError::sql("reading a kept page"))?;
         Ok(blob
-            .and_then(|b| zstd::decode_all(&b[..]).ok())
+            .and_then(|b| super::page::decompress(&b))
             .map(|bytes| String::from_utf8_lossy(&bytes).into_owned()))
     }
 

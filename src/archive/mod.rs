@@ -17,6 +17,7 @@ mod http_cache;
 mod identity;
 mod lock;
 mod migrations;
+pub mod page;
 mod queue;
 mod readers;
 mod runs;

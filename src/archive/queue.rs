@@ -185,8 +185,8 @@ pub(super) fn record_failure_in(
         + 1;
     let first = chrono::Duration::from_std(policy.first_wait).unwrap_or(chrono::Duration::hours(1));
     let wait = (first * (1 << (attempts - 1).clamp(0, 16))).min(chrono::Duration::days(7));
-    let now_s = crate::extract::text::format_utc(&now);
-    let next = crate::extract::text::format_utc(&(now + wait));
+    let now_s = crate::clock::format_utc(&now);
+    let next = crate::clock::format_utc(&(now + wait));
     let status = if attempts >= i64::from(policy.max_attempts) {
         "failed"
     } else {

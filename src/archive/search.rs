@@ -108,7 +108,7 @@ impl Archive {
                     query: query.to_string(),
                     // FTS5 quotes the query back: its escapes must not
                     // reach the user's terminal raw.
-                    message: shown(&msg),
+                    message: crate::strings::escaped(&msg),
                 }
             }
             other => ArchiveError::Sql {
@@ -141,19 +141,6 @@ fn check_size(query: &str) -> Result<(), ArchiveError> {
         query: query.chars().take(80).collect(),
         message,
     })
-}
-
-/// `s` with control characters written as `\u{1b}`.
-fn shown(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if crate::extract::text::is_unsafe_char(c) {
-                c.escape_unicode().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
 
 /// FTS5's own messages about a query it cannot read.

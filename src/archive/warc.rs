@@ -54,7 +54,7 @@ impl Archive {
              description: pages kept by herald-archiver, with the records extracted from them\r\n",
             env!("CARGO_PKG_VERSION")
         );
-        let now = crate::extract::text::format_utc(&chrono::Utc::now());
+        let now = crate::clock::format_utc(&chrono::Utc::now());
         write_record(
             out,
             &[
@@ -103,7 +103,7 @@ impl Archive {
             let blob: Vec<u8> = row.get(3).map_err(ArchiveError::sql("exporting WARC"))?;
             // A page that does not decompress is skipped, not fatal: the
             // rest of the archive still goes out.
-            let Ok(page) = zstd::decode_all(&blob[..]) else {
+            let Some(page) = super::page::decompress(&blob) else {
                 tracing::warn!(%url, revision, "a kept page does not decompress; left out of the WARC");
                 continue;
             };

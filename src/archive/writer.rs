@@ -25,8 +25,8 @@ use super::queue::PendingPolicy;
 use super::upkeep::describe_write_error;
 use super::{articles, http_cache, queue, runs, Archive};
 use crate::error::{chain, ArchiveError, Error};
-use crate::extract::Record;
 use crate::model::{Outcome, Validators};
+use crate::record::Record;
 
 /// Links committed in one transaction at most.
 pub const MAX_BATCH: usize = 256;
@@ -230,7 +230,7 @@ impl Writer {
                 let mut archive = match Archive::open_with(&owned, busy_timeout).and_then(|mut a| {
                     a.set_near_duplicate_bits(near_bits);
                     a.tune_for_writing()?;
-                    let now = crate::extract::text::format_utc(&chrono::Utc::now());
+                    let now = crate::clock::format_utc(&chrono::Utc::now());
                     let closed = a.close_dead_runs(&now)?;
                     if closed > 0 {
                         tracing::warn!(

@@ -5,7 +5,8 @@
 
 use chrono::Utc;
 
-use super::{compress, now, Crawler, Tally};
+use super::{now, Crawler, Tally};
+use crate::archive::page::compress;
 use crate::archive::{LinkDone, LinkJob, PendingPolicy};
 use crate::error::{chain, Error, ExtractError, FetchError};
 use crate::extract::{self, Layer, Record};

@@ -566,24 +566,6 @@ fn merge(run: &mut RunCounts, links: &RunCounts, listed: &listing::ListResult) {
     run.failures += links.failures;
 }
 
-/// zstd at its fastest level: pages still shrink about sixfold, and it
-/// costs a fraction of parsing them. One context per thread, reused.
-fn compress(page: &str) -> Vec<u8> {
-    thread_local! {
-        static COMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Compressor<'static>>> =
-            const { std::cell::RefCell::new(None) };
-    }
-    COMPRESSOR.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.is_none() {
-            *c = zstd::bulk::Compressor::new(1).ok();
-        }
-        c.as_mut()
-            .and_then(|c| c.compress(page.as_bytes()).ok())
-            .unwrap_or_default()
-    })
-}
-
 fn now() -> String {
     format_utc(&Utc::now())
 }

@@ -4,25 +4,9 @@
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Asia::Seoul;
 
-/// Collapses every run of whitespace (NBSP included) to one space and trims.
-pub fn squash(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for word in s.split(char::is_whitespace).filter(|w| !w.is_empty()) {
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(word);
-    }
-    out
-}
-
-/// A character no stored or printed text may carry: C0 controls but tab
-/// and newline, DEL, C1 controls, bidi embeddings, overrides and isolates.
-pub fn is_unsafe_char(c: char) -> bool {
-    (c.is_control() && c != '\n' && c != '\t')
-        || ('\u{202A}'..='\u{202E}').contains(&c)
-        || ('\u{2066}'..='\u{2069}').contains(&c)
-}
+// The helpers the archive and the crawl use too live in leaf modules.
+pub use crate::clock::format_utc;
+pub use crate::strings::{is_unsafe_char, squash};
 
 /// Text without what could drive a terminal or reorder what a reader sees:
 /// escape sequences (CSI `ESC [ ... final`, OSC `ESC ] ... BEL|ESC \\`, and
@@ -76,11 +60,6 @@ pub fn strip_controls(s: &str) -> std::borrow::Cow<'_, str> {
         }
     }
     std::borrow::Cow::Owned(out)
-}
-
-/// The format records and the archive use for every time.
-pub fn format_utc(t: &DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// Reads a time in any form the site prints; times without an offset are

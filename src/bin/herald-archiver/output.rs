@@ -9,7 +9,7 @@ use anyhow::Result;
 use herald_archiver::archive::{csv_field, Archive, Hit};
 use herald_archiver::config::Config;
 
-use crate::OutputFormat;
+use crate::cli::OutputFormat;
 
 /// Search hits as text, JSON lines or CSV.
 pub fn search_hits(

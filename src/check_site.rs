@@ -7,17 +7,14 @@
 //! after a drift alarm.
 
 use std::fmt;
-use std::sync::Arc;
 
 use url::Url;
 
 use crate::config::Config;
-use crate::error::{chain, Error};
+use crate::error::Error;
 use crate::extract::{self, Explanation, Hints, Layer};
-use crate::fetch::{FetchStats, Fetcher, Pacer, Page};
-use crate::metrics::Metrics;
+use crate::fetch::PoliteClient;
 use crate::site::profile::Profile;
-use crate::site::urls::SiteUrls;
 
 /// How well the rules fit, worst last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -166,7 +163,7 @@ pub async fn check_site(config: &Config, only: &[String]) -> Result<SiteCheck, E
     if let Err(e) = client.read_robots().await {
         return Ok(SiteCheck {
             robots_error: Some(e),
-            pacing: client.pacing(config),
+            pacing: client.pacing(),
             sections: Vec::new(),
         });
     }
@@ -187,9 +184,9 @@ pub async fn check_site(config: &Config, only: &[String]) -> Result<SiteCheck, E
         };
         let mut links = Vec::new();
         if let Some(path) = &section.path {
-            let (list, _) = client.site.page(&path.0);
+            let (list, _) = client.site().page(&path.0);
             let found = match client.get(&list).await {
-                Ok((_, body)) => extract::listing(&body, &list, &profile, &client.site)
+                Ok((_, body)) => extract::listing(&body, &list, &profile, client.site())
                     .map_err(|e| e.to_string()),
                 Err(e) => Err(e),
             };
@@ -198,10 +195,10 @@ pub async fn check_site(config: &Config, only: &[String]) -> Result<SiteCheck, E
         }
         let mut from_feed = false;
         for feed in &section.feeds {
-            let (url, _) = client.site.page(&feed.0);
+            let (url, _) = client.site().page(&feed.0);
             let found = match client.get(&url).await {
                 Ok((_, body)) => {
-                    extract::feed(&body, &url, &client.site).map_err(|e| e.to_string())
+                    extract::feed(&body, &url, client.site()).map_err(|e| e.to_string())
                 }
                 Err(e) => Err(e),
             };
@@ -224,7 +221,7 @@ pub async fn check_site(config: &Config, only: &[String]) -> Result<SiteCheck, E
                     given: Some(&link.canonical),
                     list_page: section.path.as_ref().map(|p| p.0.as_str()),
                 };
-                let (record, why) = extract::explain(&body, &profile, &client.site, &hints);
+                let (record, why) = extract::explain(&body, &profile, client.site(), &hints);
                 check.verdict = match record {
                     Err(e) => {
                         check.article_error = Some(e.to_string());
@@ -251,97 +248,7 @@ pub async fn check_site(config: &Config, only: &[String]) -> Result<SiteCheck, E
     }
     Ok(SiteCheck {
         robots_error: None,
-        pacing: client.pacing(config),
+        pacing: client.pacing(),
         sections,
     })
-}
-
-/// Pages of the configured site fetched one at a time as a crawl would:
-/// robots.txt first (once), the configured user agent and pacing
-/// (`extract https://...`).
-pub struct PoliteClient {
-    fetcher: Fetcher,
-    site: SiteUrls,
-    robots: Option<crate::fetch::Robots>,
-    stats: FetchStats,
-}
-
-impl PoliteClient {
-    /// Reads robots.txt, once: every request waits for it.
-    async fn read_robots(&mut self) -> Result<(), String> {
-        if self.robots.is_none() {
-            let robots = self
-                .fetcher
-                .robots(&self.stats)
-                .await
-                .map_err(|e| chain(&e))?;
-            self.robots = Some(robots);
-        }
-        Ok(())
-    }
-
-    /// The pause between requests and where it comes from.
-    fn pacing(&self, config: &Config) -> String {
-        let delay = humantime::format_duration(self.fetcher.delay());
-        let asked = self.robots.as_ref().and_then(|r| r.crawl_delay());
-        match asked {
-            Some(d) if f64::from(d) > crate::fetch::MAX_CRAWL_DELAY.as_secs_f64() => format!(
-                "a request every {delay}: robots.txt asks for a Crawl-delay of {d}s, more than the {}s herald-archiver honours",
-                crate::fetch::MAX_CRAWL_DELAY.as_secs()
-            ),
-            Some(d) if self.fetcher.delay() > config.http.min_delay.0 => {
-                format!("a request every {delay}: robots.txt's Crawl-delay of {d}s")
-            }
-            _ => format!("a request every {delay} ([http] min_delay)"),
-        }
-    }
-
-    /// Whether robots.txt, once read, allows fetching `url`.
-    fn allowed(&self, url: &Url) -> bool {
-        self.robots.as_ref().is_some_and(|r| r.allowed(url))
-    }
-
-    pub fn new(config: &Config) -> Result<PoliteClient, Error> {
-        let site = SiteUrls::new(config.site.base_url.0.clone());
-        let pacer = Arc::new(Pacer::new(
-            config.http.min_delay.0,
-            config.http.concurrency.0,
-        ));
-        Ok(PoliteClient {
-            fetcher: Fetcher::new(
-                &config.http,
-                &config.retry,
-                site.clone(),
-                pacer,
-                Arc::new(Metrics::default()),
-            )?,
-            site,
-            robots: None,
-            stats: FetchStats::default(),
-        })
-    }
-
-    /// `url`'s public address and its page, decoded; an address of another
-    /// site, one robots.txt forbids, or a failed fetch is an error that says so.
-    pub async fn get(&mut self, url: &Url) -> Result<(Url, String), String> {
-        let public = self
-            .site
-            .public(url)
-            .ok_or_else(|| format!("{url} is not an address of the configured site"))?;
-        // An article is fetched under its canonical address, as a crawl
-        // fetches the links it finds (no tracking parameters, no old form).
-        let public = self.site.canonical_article(&public).unwrap_or(public);
-        let fetch = self.site.fetch_url(&public);
-        self.read_robots()
-            .await
-            .map_err(|e| format!("robots.txt could not be read: {e}"))?;
-        if !self.allowed(&fetch) {
-            return Err(format!("robots.txt disallows {public}"));
-        }
-        match self.fetcher.get(&fetch, None, &self.stats).await {
-            Ok(Page::Fetched { body, .. }) => Ok((public, body)),
-            Ok(Page::NotModified) => Err(format!("{public}: 304 without a request for one")),
-            Err(e) => Err(chain(&e)),
-        }
-    }
 }

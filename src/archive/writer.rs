@@ -273,6 +273,33 @@ impl Writer {
         }
     }
 
+    /// Takes the archive's lock (waiting for another writer to end, with
+    /// `wait`; else refusing, naming it) and starts the writer, off the
+    /// async threads. `what` names this process's job in the lock file.
+    pub async fn open(
+        path: PathBuf,
+        busy_timeout: Duration,
+        near_bits: u32,
+        what: &'static str,
+        wait: bool,
+    ) -> Result<Writer, ArchiveError> {
+        tokio::task::spawn_blocking(move || {
+            let lock = if wait {
+                if let Some(holder) = ArchiveLock::holder(&path) {
+                    tracing::warn!(%holder, archive = %path.display(), "waiting for the other writer to finish");
+                }
+                ArchiveLock::wait(&path, what)?
+            } else {
+                ArchiveLock::acquire(&path, what)?
+            };
+            Writer::start(lock, &path, busy_timeout, near_bits)
+        })
+        .await
+        .map_err(|_| ArchiveError::Panicked {
+            what: "starting the archive writer",
+        })?
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

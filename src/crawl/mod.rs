@@ -110,22 +110,12 @@ pub struct Crawler {
     fetcher: Fetcher,
     writer: Writer,
     readers: Readers,
-    robots: tokio::sync::Mutex<Option<RobotsAnswer>>,
     /// Runs whose end could not be written yet (the archive failed).
     unclosed: tokio::sync::Mutex<Vec<RunEnd>>,
     /// A run stopped because the archive could not take its writes.
     archive_failed: std::sync::atomic::AtomicBool,
     metrics: Arc<Metrics>,
 }
-
-/// robots.txt as last read, or why it could not be, and when.
-type RobotsAnswer = (Instant, Result<Arc<Robots>, String>);
-
-/// robots.txt is read again after this long.
-const ROBOTS_TTL: Duration = Duration::from_secs(24 * 3600);
-/// After robots.txt could not be read, sections running meanwhile fetch
-/// nothing and do not ask again for this long.
-const ROBOTS_FAILURE_TTL: Duration = Duration::from_secs(60);
 
 impl Crawler {
     /// A crawler writing through `writer`. The daemon keeps one writer
@@ -148,7 +138,6 @@ impl Crawler {
             fetcher,
             writer,
             readers,
-            robots: tokio::sync::Mutex::new(None),
             unclosed: tokio::sync::Mutex::default(),
             archive_failed: std::sync::atomic::AtomicBool::new(false),
             metrics: context.metrics.clone(),
@@ -168,25 +157,7 @@ impl Crawler {
     /// remembered for a minute, so a failing server is not asked again by
     /// every section.
     async fn robots(&self, stats: &FetchStats) -> Result<Arc<Robots>, String> {
-        let mut cached = self.robots.lock().await;
-        if let Some((at, robots)) = cached.as_ref() {
-            let ttl = if robots.is_ok() {
-                ROBOTS_TTL
-            } else {
-                ROBOTS_FAILURE_TTL
-            };
-            if at.elapsed() < ttl {
-                return robots.clone();
-            }
-        }
-        let robots = self
-            .fetcher
-            .robots(stats)
-            .await
-            .map(Arc::new)
-            .map_err(|e| format!("robots.txt unavailable, nothing fetched: {}", chain(&e)));
-        *cached = Some((Instant::now(), robots.clone()));
-        robots
+        self.fetcher.robots_cached(stats).await
     }
 
     /// Crawls the chosen sections once, one after the other, then re-checks

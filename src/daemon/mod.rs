@@ -33,7 +33,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use uuid::Uuid;
 
-use crate::archive::{ArchiveLock, Readers, Writer};
+use crate::archive::{Readers, Writer};
 use crate::config::Config;
 use crate::crawl::{Context, Crawler};
 use crate::error::{chain, Error};
@@ -137,34 +137,17 @@ impl Drop for Running {
 /// A write that takes longer than this makes the archive unhealthy.
 const WRITER_STUCK: Duration = Duration::from_secs(2);
 
-/// Takes the archive's lock and starts its writer, off the async threads.
-pub async fn start_writer(
-    config: &Config,
-    what: &'static str,
-    wait: bool,
-) -> Result<Writer, Error> {
-    let path = config.archive.path.clone();
-    let busy = config.archive.busy_timeout.0;
-    let near = config.archive.near_duplicate_bits.0;
-    tokio::task::spawn_blocking(move || {
-        let lock = if wait {
-            if let Some(holder) = ArchiveLock::holder(&path) {
-                tracing::warn!(%holder, archive = %path.display(), "waiting for the other writer to finish");
-            }
-            ArchiveLock::wait(&path, what)?
-        } else {
-            ArchiveLock::acquire(&path, what)?
-        };
-        Writer::start(lock, &path, busy, near)
-    })
-    .await
-    .map_err(|e| Error::Task(e.to_string()))?
-    .map_err(Error::from)
-}
-
 /// Runs until SIGTERM or SIGINT.
 pub async fn run(config_path: PathBuf, config: Config) -> Result<(), Error> {
-    let writer = start_writer(&config, "run", false).await?;
+    let a = &config.archive;
+    let writer = Writer::open(
+        a.path.clone(),
+        a.busy_timeout.0,
+        a.near_duplicate_bits.0,
+        "run",
+        false,
+    )
+    .await?;
     let readers = Readers::new(writer.path());
     let context = Context::new(&config);
     let metrics = context.metrics.clone();

@@ -4,6 +4,7 @@
 //! redirects kept on the site, a cap on body size, and charset decoding.
 
 mod pacer;
+mod polite;
 pub mod robots;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,6 +20,7 @@ use tokio::time::Instant;
 use url::Url;
 
 pub use pacer::Pacer;
+pub use polite::PoliteClient;
 pub use robots::Robots;
 
 use crate::config::{HttpConfig, RetryConfig};
@@ -76,7 +78,17 @@ pub struct Fetcher {
     retry: RetryConfig,
     pacer: Arc<Pacer>,
     metrics: Arc<Metrics>,
+    /// robots.txt as last read, or why it could not be, and when.
+    robots: tokio::sync::Mutex<Option<RobotsAnswer>>,
 }
+
+type RobotsAnswer = (Instant, Result<Arc<Robots>, String>);
+
+/// robots.txt is read again after this long.
+const ROBOTS_TTL: Duration = Duration::from_secs(24 * 3600);
+/// After robots.txt could not be read, requests meanwhile fetch nothing and
+/// do not ask again for this long.
+const ROBOTS_FAILURE_TTL: Duration = Duration::from_secs(60);
 
 impl Fetcher {
     pub fn new(
@@ -105,7 +117,33 @@ impl Fetcher {
             retry: retry.clone(),
             pacer,
             metrics,
+            robots: tokio::sync::Mutex::new(None),
         })
+    }
+
+    /// robots.txt, read once a day (once a minute while it cannot be read):
+    /// the one cache every user of this client (a crawl's sections,
+    /// `check-site`, `extract URL`) goes through.
+    pub async fn robots_cached(&self, stats: &FetchStats) -> Result<Arc<Robots>, String> {
+        let mut cached = self.robots.lock().await;
+        if let Some((at, robots)) = cached.as_ref() {
+            let ttl = if robots.is_ok() {
+                ROBOTS_TTL
+            } else {
+                ROBOTS_FAILURE_TTL
+            };
+            if at.elapsed() < ttl {
+                return robots.clone();
+            }
+        }
+        let robots = self.robots(stats).await.map(Arc::new).map_err(|e| {
+            format!(
+                "robots.txt unavailable, nothing fetched: {}",
+                crate::error::chain(&e)
+            )
+        });
+        *cached = Some((Instant::now(), robots.clone()));
+        robots
     }
 
     /// GET `url`, conditionally when `validators` has something, retrying

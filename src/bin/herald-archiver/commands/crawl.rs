@@ -63,7 +63,15 @@ pub(crate) async fn crawl_once(
     wait: bool,
 ) -> Result<ExitCode> {
     use tokio::signal::unix::{signal, SignalKind};
-    let writer = herald_archiver::daemon::start_writer(&config, "crawl", wait).await?;
+    let a = &config.archive;
+    let writer = herald_archiver::archive::Writer::open(
+        a.path.clone(),
+        a.busy_timeout.0,
+        a.near_duplicate_bits.0,
+        "crawl",
+        wait,
+    )
+    .await?;
     let context = crawl::Context::new(&config);
     let grace = config.daemon.grace_period.0;
     let crawler = Crawler::new(std::sync::Arc::new(config), writer.clone(), &context)?;

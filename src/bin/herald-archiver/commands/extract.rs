@@ -7,9 +7,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 use url::Url;
 
-use herald_archiver::check_site::PoliteClient;
 use herald_archiver::config::Config;
 use herald_archiver::extract;
+use herald_archiver::fetch::PoliteClient;
 use herald_archiver::site::profile::Profile;
 use herald_archiver::site::urls::SiteUrls;
 

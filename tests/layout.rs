@@ -67,6 +67,80 @@ fn lower_floors_do_not_lean_on_extraction_and_leaves_stand_alone() {
         .is_some_and(|e| e.contains_key("strings")));
 }
 
+/// A child module may use what its parent defines *for it*: the parent's
+/// types (the crawler, the context it runs in). A helper function or
+/// constant both need goes in a sibling module of its own instead, so the
+/// child reads without its parent and the parent stays the straight line
+/// of its stage. Sibling imports go through `super::sibling::...` and are
+/// checked for cycles by `no_cycles_inside_module_folders`.
+#[test]
+fn children_use_only_their_parents_types() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut report = String::new();
+    let mut checked = 0;
+    for folder in std::fs::read_dir(&src).expect("src").flatten() {
+        let dir = folder.path();
+        if !dir.is_dir() || !dir.join("mod.rs").is_file() {
+            continue;
+        }
+        let siblings: BTreeSet<String> = std::fs::read_dir(&dir)
+            .expect("folder")
+            .flatten()
+            .filter_map(|e| {
+                let p = e.path();
+                let stem = p.file_stem()?.to_str()?.to_string();
+                (p.is_dir() || p.extension().is_some_and(|x| x == "rs")).then_some(stem)
+            })
+            .collect();
+        for file in std::fs::read_dir(&dir).expect("folder").flatten() {
+            let path = file.path();
+            if path.file_name().is_some_and(|n| n == "mod.rs")
+                || path.extension().is_none_or(|x| x != "rs")
+            {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("source");
+            // The unit tests below `#[cfg(test)]` may use anything.
+            let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+            checked += 1;
+            for (n, line) in code.lines().enumerate() {
+                let line = line.split("//").next().unwrap_or_default();
+                let mut rest = line;
+                while let Some(at) = rest.find("super::") {
+                    let after = &rest[at + "super::".len()..];
+                    let names: Vec<&str> = match after.strip_prefix('{') {
+                        Some(group) => group
+                            .split('}')
+                            .next()
+                            .unwrap_or_default()
+                            .split(',')
+                            .map(|n| n.trim().split("::").next().unwrap_or_default())
+                            .collect(),
+                        None => vec![after
+                            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                            .next()
+                            .unwrap_or_default()],
+                    };
+                    for name in names.into_iter().filter(|n| !n.is_empty()) {
+                        let is_type = name.starts_with(|c: char| c.is_ascii_uppercase());
+                        if !is_type && !siblings.contains(name) && name != "super" && name != "self"
+                        {
+                            report.push_str(&format!(
+                                "{}:{}: `super::{name}` (a helper of the parent: move it to a sibling module)\n",
+                                path.strip_prefix(&src).unwrap_or(&path).display(),
+                                n + 1
+                            ));
+                        }
+                    }
+                    rest = after;
+                }
+            }
+        }
+    }
+    assert!(checked >= 10, "only {checked} child files seen");
+    assert!(report.is_empty(), "{report}");
+}
+
 #[test]
 fn the_scan_sees_the_library() {
     // A scanner that finds nothing would pass every test above.

@@ -4,7 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use tracing::instrument;
 
-use super::{to_json, Archive};
+use super::Archive;
 use crate::error::ArchiveError;
 use crate::model::Stored;
 use crate::record::Record;
@@ -602,4 +602,9 @@ fn link_near_duplicates(
         ins.execute(params![id, other, d, at]).map_err(e())?;
     }
     Ok(nearest.len())
+}
+
+/// JSON text of a list or map of strings, which cannot fail to serialise.
+fn to_json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }

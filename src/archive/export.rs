@@ -7,7 +7,8 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use super::{day_start, Archive};
+use super::search::day_start;
+use super::Archive;
 use crate::error::ArchiveError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

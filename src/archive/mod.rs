@@ -221,8 +221,3 @@ fn open_and_identify(
         Err(e) => Err(classify(e)),
     }
 }
-
-/// JSON text of a list or map of strings, which cannot fail to serialise.
-fn to_json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
-}

@@ -18,7 +18,8 @@ use serde_json::json;
 use sha1::{Digest, Sha1};
 
 use super::export::ExportError;
-use super::{day_start, Archive};
+use super::search::day_start;
+use super::Archive;
 use crate::error::ArchiveError;
 
 impl Archive {

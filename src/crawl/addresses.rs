@@ -22,7 +22,7 @@ impl Crawler {
         &self,
         cancel: &CancellationToken,
     ) -> Result<Option<SectionReport>, Error> {
-        let at = super::now();
+        let at = crate::clock::now_utc();
         let due = self
             .readers
             .read(move |a| a.pending_due(ADDRESSES, &at))
@@ -77,7 +77,7 @@ impl Crawler {
             })
             .buffer_unordered(self.config.http.concurrency.0);
         let (counts, broken) = self.tally_outcomes(outcomes, &stop, ADDRESSES).await;
-        super::merge(&mut run.counts, &counts, &Default::default());
+        super::run::add_links(&mut run.counts, &counts);
         run.broken = broken;
         self.finish(run, None, cancel, Vec::new()).await
     }

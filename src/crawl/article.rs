@@ -5,9 +5,11 @@
 
 use chrono::Utc;
 
-use super::{now, Crawler, Tally};
+use super::run::Tally;
+use super::Crawler;
 use crate::archive::page::compress;
 use crate::archive::{LinkDone, LinkJob, PendingPolicy};
+use crate::clock::now_utc as now;
 use crate::error::{chain, Error, ExtractError, FetchError};
 use crate::extract::{self, Layer, Record};
 use crate::fetch::Page;

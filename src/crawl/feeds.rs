@@ -7,8 +7,10 @@
 //! has probably stopped fitting, and the run says so.
 
 use super::listing::{ListContext, ListResult};
-use super::{blocking, now, Crawler};
+use super::offload::blocking;
+use super::Crawler;
 use crate::archive::ProgressUpdate;
+use crate::clock::now_utc as now;
 use crate::error::{chain, Error};
 use crate::extract;
 use crate::fetch::Page;

@@ -16,8 +16,11 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use super::article::Work;
-use super::{blocking, now, Crawler, Tally};
+use super::offload::blocking;
+use super::run::Tally;
+use super::Crawler;
 use crate::archive::{Progress, ProgressUpdate};
+use crate::clock::now_utc as now;
 use crate::config::{SectionConfig, SectionPath};
 use crate::error::{chain, Error, FetchError};
 use crate::extract;

@@ -93,7 +93,7 @@ impl Crawler {
             })
             .buffer_unordered(self.config.http.concurrency.0);
         let (counts, broken) = self.tally_outcomes(outcomes, &stop, REVISIT).await;
-        super::merge(&mut run.counts, &counts, &Default::default());
+        super::run::add_links(&mut run.counts, &counts);
         run.broken = broken;
         self.finish(run, None, cancel, Vec::new()).await.map(Some)
     }

@@ -822,7 +822,7 @@ fn a_reader_closing_its_connection_never_takes_the_daemons_wal_away() {
     // Closing any descriptor of a file drops the process's fcntl locks on it:
     // had the daemon opened and closed the archive to check it, a copy
     // made with `VACUUM INTO` would find itself the last connection on
-    // closing and delete the daemon's WAL (seen with bench/archive_files.sh).
+    // closing and delete the daemon's WAL (seen with checks/archive_files.sh).
     let mirror = common::mirror::Mirror::start(3000, Duration::ZERO);
     let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();

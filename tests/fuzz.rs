@@ -7,7 +7,7 @@
 //! text is clean, a query is answered or refused as a bad query).
 //!
 //! Cases per property: `PROPTEST_CASES` (CI runs the default below);
-//! `bench/fuzz.sh SECONDS` runs each for a fixed time in a release build.
+//! `checks/fuzz.sh SECONDS` runs each for a fixed time in a release build.
 //! A failure is saved in `tests/fuzz.proptest-regressions` and replayed first
 //! from then on: commit that file with the fix.
 
@@ -183,7 +183,7 @@ fn feed() -> impl Strategy<Value = String> {
 /// attributes, a line without spaces.
 fn page() -> impl Strategy<Value = String> {
     // A debug build (CI) reads pages ten times slower: smaller shapes there,
-    // full ones under `bench/fuzz.sh` (release).
+    // full ones under `checks/fuzz.sh` (release).
     let big = if cfg!(debug_assertions) { 10 } else { 1 };
     prop_oneof![
         4 => prop::collection::vec(token(), 0..400).prop_map(|t| t.concat()),

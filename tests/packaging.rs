@@ -1,6 +1,6 @@
 //! What an install needs: the man page and completions come from the CLI
 //! definition, and the Debian package metadata names files that exist.
-//! `bench/package_deb.sh` builds the package and lists its contents.
+//! `packaging/package_deb.sh` builds the package and lists its contents.
 
 mod common;
 
@@ -113,7 +113,7 @@ fn the_package_assets_are_a_stripped_binary_a_page_per_command_and_an_absolute_a
     let bin = env!("CARGO_BIN_EXE_herald-archiver");
     let out = tempfile::tempdir().expect("tempdir");
     let made = std::process::Command::new("bash")
-        .arg(root.join("bench/package_assets.sh"))
+        .arg(root.join("packaging/package_assets.sh"))
         .arg(bin)
         .arg(out.path())
         .status()

@@ -4,7 +4,7 @@
 # full-text search, the canned queries and the views answer. Not part of
 # the default test run: it installs Datasette from PyPI into target/bench-venv.
 #
-#   bench/datasette_check.sh
+#   checks/datasette_check.sh
 #
 # Everything listens on 127.0.0.1.
 set -euo pipefail

@@ -7,7 +7,7 @@
 # would (`mp_`). Each must answer text/html with the page's headline, never
 # the extracted record's JSON; the legacy address must replay its own page.
 #
-#   bench/warc_replay.sh
+#   checks/warc_replay.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=target/pywb-venv

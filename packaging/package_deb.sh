@@ -4,7 +4,7 @@
 # config in /etc marked as a conffile, the man page and shell completions
 # (generated from the CLI definition), and the documentation.
 #
-#   bench/package_deb.sh            -> target/debian/herald-archiver_*.deb
+#   packaging/package_deb.sh            -> target/debian/herald-archiver_*.deb
 #   sudo apt install ./target/debian/herald-archiver_*_amd64.deb
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +14,7 @@ if ! cargo deb --version >/dev/null 2>&1; then
 fi
 cargo build --release --locked --quiet
 rm -rf target/assets
-bench/package_assets.sh target/release/herald-archiver target/assets
+packaging/package_assets.sh target/release/herald-archiver target/assets
 deb=$(cargo deb --no-build --no-strip --quiet 2>/dev/null | tail -1)
 [ -f "$deb" ] || deb=$(ls -t target/debian/herald-archiver_*.deb | head -1)
 echo "package: $deb"

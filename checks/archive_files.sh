@@ -6,7 +6,7 @@
 # /healthz 503 with the reason and what to do, one ERROR line, no article
 # counted that the file does not hold, and nothing written after.
 #
-#   bench/archive_files.sh [BINARY]
+#   checks/archive_files.sh [BINARY]
 #
 # BINARY defaults to target/release/herald-archiver, built from this checkout.
 # Cases: rm archive.db*, mv a copy over it, rm archive.db-wal, cp a

@@ -25,8 +25,8 @@ How:
 Run it from the repository root (3000 articles on 2 cores: under a minute while
 kills find nothing left to crawl, a few minutes when each restart resumes):
 
-  python3 bench/kill_test.py --articles 3000 --kills 20 --daemon-kills 5
-  python3 bench/kill_test.py --bin target/release/herald-archiver \
+  python3 checks/kill_test.py --articles 3000 --kills 20 --daemon-kills 5
+  python3 checks/kill_test.py --bin target/release/herald-archiver \
       --mirror target/release/examples/mirror_server --seed 7 --keep /tmp/kt
 
 Without --bin/--mirror it builds both with cargo (release). --seed fixes the

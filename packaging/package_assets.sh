@@ -5,7 +5,7 @@
 # the state directory's absolute one, so every command finds the archive
 # from any working directory (`sudo herald-archiver status` included).
 #
-#   bench/package_assets.sh BINARY OUT_DIR
+#   packaging/package_assets.sh BINARY OUT_DIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$1
@@ -22,6 +22,6 @@ sed -e 's#^path = "archive.db"#path = "/var/lib/herald-archiver/archive.db"#' \
     -e 's#^\# runs in /var/lib/herald-archiver.#\# reading it with sqlite3 needs root (the directory is 0750), or use `backup`.#' \
     config/herald.toml >"$out/config.toml"
 grep -q '^path = "/var/lib/herald-archiver/archive.db"$' "$out/config.toml" || {
-  echo "config/herald.toml's [archive] path is no longer \"archive.db\": update bench/package_assets.sh" >&2
+  echo "config/herald.toml's [archive] path is no longer \"archive.db\": update packaging/package_assets.sh" >&2
   exit 1
 }

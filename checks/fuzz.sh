@@ -4,7 +4,7 @@
 # parser, the feed reader, the URL canonicaliser, dates, bylines, robots.txt,
 # the config loader and the search query builder.
 #
-#   bench/fuzz.sh [SECONDS_PER_TARGET]     (default 60)
+#   checks/fuzz.sh [SECONDS_PER_TARGET]     (default 60)
 #
 # A failure is kept by proptest in tests/fuzz.proptest-regressions and
 # replayed first by every later `cargo test`: commit it with the fix.

@@ -5,7 +5,7 @@
 # that every record parses, every digest matches (`warcio check`), and that
 # the number of response (or resource) records equals the kept pages.
 #
-#   bench/warc_check.sh
+#   checks/warc_check.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=target/bench-venv

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Scores `herald-archiver extract` output against expected records.
 
-    bench/score.py [--generic] [--bin PATH] [--min-exact X] [--min-f1 X] PAIRS.tsv
+    checks/score.py [--generic] [--bin PATH] [--min-exact X] [--min-f1 X] PAIRS.tsv
 
 PAIRS.tsv holds lines `expected.json<TAB>page.html` (paths relative to the
 file). Prints, per page and overall, the share of fields that match exactly

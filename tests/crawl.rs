@@ -731,7 +731,7 @@ fn a_page_naming_another_article_as_canonical_does_not_overwrite_it() {
 #[test]
 fn a_record_the_archive_refuses_fails_only_that_link() {
     let s = setup(2);
-    // A debug-only fail point makes the archive refuse this one record.
+    // A fail point (tests' builds only) makes the archive refuse this one record.
     let page = String::from_utf8(s.server.page("/article/10915230")).expect("utf-8");
     let refused = page.replace(
         "Chipmakers lift capex plans",

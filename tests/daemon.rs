@@ -317,7 +317,7 @@ fn sigterm_during_a_run_exits_within_the_grace_period_and_loses_nothing() {
 #[test]
 fn sigterm_while_a_page_is_being_parsed_exits_in_time_and_the_next_run_gets_it() {
     let server = common::fast_fixture_server();
-    // A debug-only fail point makes this page's extraction take 30 s.
+    // A fail point (tests' builds only) makes this page's extraction take 30 s.
     let page = String::from_utf8(server.page("/article/10915012")).expect("utf-8");
     let slow = page.replace(
         "</body>",

@@ -179,13 +179,14 @@ impl Crawler {
         let keep_pages = self.config.archive.keep_pages;
         let min_body = self.config.extract.min_body_chars;
         let task = tokio::task::spawn_blocking(move || {
-            // A fail point for the tests of what a parser panic does; not
-            // compiled into release builds.
-            #[cfg(debug_assertions)]
+            // A fail point for the tests of what a parser panic does; only
+            // in builds with the `fail-points` feature, which the tests'
+            // builds have and no other build does (see Cargo.toml).
+            #[cfg(feature = "fail-points")]
             if body.contains("<!-- herald-archiver test: panic while extracting -->") {
                 panic!("test fail point: extraction panics on this page");
             }
-            #[cfg(debug_assertions)]
+            #[cfg(feature = "fail-points")]
             if body.contains("<!-- herald-archiver test: slow extraction -->") {
                 std::thread::sleep(std::time::Duration::from_secs(30));
             }

@@ -1049,3 +1049,44 @@ fn a_304_to_a_request_without_validators_is_a_server_error_not_unchanged() {
     e.crawl();
     assert!(e.archived(BILL_URL));
 }
+
+#[test]
+fn a_retry_waiting_when_the_signal_comes_is_not_made() {
+    // The bill fails fast and its retry waits seconds: the signal comes in
+    // that wait, and no second request may follow it. The grace period is
+    // longer than the wait, so only the stop itself can prevent the retry.
+    let e = env(&["National"], "attempts = 5\n");
+    let text = std::fs::read_to_string(&e.config)
+        .expect("config")
+        .replace("base_delay = \"50ms\"", "base_delay = \"4s\"")
+        .replace("max_delay = \"5s\"", "max_delay = \"10s\"")
+        .replace("attempts = 2\n", "")
+        + "\n[daemon]\ngrace_period = \"10s\"\n";
+    std::fs::write(&e.config, text).expect("config");
+    e.server
+        .script(BILL, vec![Response::status(500, "down"); 5]);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_herald-archiver"))
+        .args(["crawl", "--config", e.config.to_str().expect("path")])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("crawl starts");
+    let start = Instant::now();
+    while !e.server.targets().iter().any(|t| t == BILL) {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "bill never asked"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    signal(&child, "TERM");
+    // The wait is cut short (it was 2 to 4 s), not sat out.
+    let status = exit_within(&mut child, Duration::from_millis(1500));
+    assert_eq!(status.code(), Some(143));
+    // Past the shortest retry wait (2 s, half of base_delay): none came.
+    std::thread::sleep(Duration::from_secs(2));
+    let asked = e.server.targets().iter().filter(|t| *t == BILL).count();
+    assert_eq!(asked, 1, "a retry after the signal");
+}

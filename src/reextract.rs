@@ -7,7 +7,7 @@ use url::Url;
 use crate::archive::Archive;
 use crate::config::Config;
 use crate::error::Error;
-use crate::extract::{self, text::format_utc};
+use crate::extract;
 use crate::site::profile::Profile;
 use crate::site::urls::SiteUrls;
 
@@ -103,7 +103,7 @@ fn reextract_one(
             return Ok(());
         }
     };
-    if archive.apply_reextraction(id, &record, &format_utc(&chrono::Utc::now()))? {
+    if archive.apply_reextraction(id, &record, &crate::clock::now_utc())? {
         tracing::info!(%url, "re-extraction changed the record");
         report.changed += 1;
     } else {

@@ -156,7 +156,7 @@ fn sign(file: &mut File, path: &Path, what: &str) -> Result<(), ArchiveError> {
         "pid {} (herald-archiver {what}, since {})\n\
          # Who last held the lock; the lock itself is the kernel's (flock), held only while that process lives.\n",
         std::process::id(),
-        crate::clock::format_utc(&chrono::Utc::now())
+        crate::clock::now_utc()
     );
     file.set_len(0)
         .and_then(|()| file.rewind())

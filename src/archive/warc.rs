@@ -55,7 +55,7 @@ impl Archive {
              description: pages kept by herald-archiver, with the records extracted from them\r\n",
             env!("CARGO_PKG_VERSION")
         );
-        let now = crate::clock::format_utc(&chrono::Utc::now());
+        let now = crate::clock::now_utc();
         write_record(
             out,
             &[

@@ -230,7 +230,7 @@ impl Writer {
                 let mut archive = match Archive::open_with(&owned, busy_timeout).and_then(|mut a| {
                     a.set_near_duplicate_bits(near_bits);
                     a.tune_for_writing()?;
-                    let now = crate::clock::format_utc(&chrono::Utc::now());
+                    let now = crate::clock::now_utc();
                     let closed = a.close_dead_runs(&now)?;
                     if closed > 0 {
                         tracing::warn!(

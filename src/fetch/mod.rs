@@ -372,7 +372,7 @@ impl Fetcher {
     /// robots.txt of the site. A 4xx answer allows everything (RFC 9309); a
     /// 5xx or no answer is an error: nothing may be fetched. Its
     /// `Crawl-delay`, when longer than ours, paces every request after it.
-    pub async fn robots(&self, stats: &FetchStats) -> Result<Robots, FetchError> {
+    async fn robots(&self, stats: &FetchStats) -> Result<Robots, FetchError> {
         let url = self.site.fetch_url(&self.site.page("/robots.txt").0);
         let robots = match self.get_as(&url, None, stats, Accept::Robots).await {
             Ok(Page::Fetched { body, .. }) => Robots::parse(&self.user_agent, body.as_bytes()),

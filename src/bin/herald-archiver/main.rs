@@ -5,6 +5,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use herald_archiver::error::{ArchiveError, Error};
 
 mod cli;
 mod commands;
@@ -30,35 +31,15 @@ fn main() -> ExitCode {
             let bad_config = e.chain().any(|c| {
                 c.downcast_ref::<herald_archiver::error::ConfigError>()
                     .is_some()
-                    || matches!(
-                        c.downcast_ref::<herald_archiver::error::Error>(),
-                        Some(herald_archiver::error::Error::Config(_))
-                    )
+                    || matches!(c.downcast_ref::<Error>(), Some(Error::Config(_)))
             });
             // 2 too when the archive cannot take writes at all (a full disk,
             // a lock held past busy_timeout), as README says: nothing was
-            // lost, and a script can wait and run again.
-            let no_writes = e.chain().any(|c| {
-                let archive = c.downcast_ref::<herald_archiver::error::ArchiveError>().or(
-                    match c.downcast_ref::<herald_archiver::error::Error>() {
-                        Some(herald_archiver::error::Error::Archive(a)) => Some(a),
-                        _ => None,
-                    },
-                );
-                archive.is_some_and(|a| a.is_full_or_locked())
-            });
-            // A search query FTS5 cannot read is bad usage, as README says.
-            let bad_query = e.chain().any(|c| {
-                matches!(
-                    c.downcast_ref::<herald_archiver::error::ArchiveError>(),
-                    Some(herald_archiver::error::ArchiveError::BadQuery { .. })
-                ) || matches!(
-                    c.downcast_ref::<herald_archiver::error::Error>(),
-                    Some(herald_archiver::error::Error::Archive(
-                        herald_archiver::error::ArchiveError::BadQuery { .. }
-                    ))
-                )
-            });
+            // lost, and a script can wait and run again; and for a search
+            // query FTS5 cannot read, which is bad usage.
+            let archive_errors = || e.chain().filter_map(archive_error);
+            let no_writes = archive_errors().any(|a| a.is_full_or_locked());
+            let bad_query = archive_errors().any(|a| matches!(a, ArchiveError::BadQuery { .. }));
             if no_writes {
                 eprintln!(
                     "the archive cannot take writes now: another program holds its write lock past [archive] busy_timeout (a sqlite3 shell in a transaction?) or its disk is full; nothing archived is lost: run again once that clears"
@@ -71,4 +52,13 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// The archive's error in one link of an error chain, bare or wrapped.
+fn archive_error<'a>(c: &'a (dyn std::error::Error + 'static)) -> Option<&'a ArchiveError> {
+    c.downcast_ref::<ArchiveError>()
+        .or(match c.downcast_ref::<Error>() {
+            Some(Error::Archive(a)) => Some(a),
+            _ => None,
+        })
 }

@@ -75,21 +75,11 @@ pub fn cut(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
 /// (an archive written before they were stripped may hold some) are shown
 /// as `\u{1b}` instead of acting on the terminal.
 pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
-    let bad = herald_archiver::extract::text::is_unsafe_char;
-    if !s.chars().any(bad) {
-        return std::borrow::Cow::Borrowed(s);
+    if s.chars().any(herald_archiver::strings::is_unsafe_char) {
+        std::borrow::Cow::Owned(herald_archiver::strings::escaped(s))
+    } else {
+        std::borrow::Cow::Borrowed(s)
     }
-    std::borrow::Cow::Owned(
-        s.chars()
-            .map(|c| {
-                if bad(c) {
-                    c.escape_unicode().to_string()
-                } else {
-                    c.to_string()
-                }
-            })
-            .collect(),
-    )
 }
 
 /// An archive time (UTC text) on the site's clock, naming its zone; text

@@ -70,7 +70,7 @@ pub(crate) fn retry(config_path: Option<&Path>, args: RetryArgs) -> Result<ExitC
     // One writer per archive: retry writes, so it takes the lock.
     let _lock = ArchiveLock::acquire(&config.archive.path, "retry")?;
     let mut archive = Archive::open(&config.archive.path)?;
-    let now = herald_archiver::extract::text::format_utc(&chrono::Utc::now());
+    let now = herald_archiver::clock::now_utc();
     let n = archive
         .retry_pending(&which, &now)
         .map_err(|e| in_archive(&config, e))?;
